@@ -1,0 +1,79 @@
+"""What Nido remembers across restarts: the connection list and a few preferences, in a
+small JSON file under the XDG config directory. Written atomically, so a crash never
+leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core import uris
+from app.core.connection import ConnectionSpec
+
+log = logging.getLogger(__name__)
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "nido"
+
+
+@dataclass
+class Settings:
+    connections: list[ConnectionSpec] = field(default_factory=list)
+    # What to do with running guests on the embedded connection when Nido quits:
+    # "ask", "leave" or "shutdown".
+    quit_embedded_guests: str = "ask"
+    thumbnails: bool = True
+
+    @classmethod
+    def defaults(cls) -> Settings:
+        return cls(connections=[ConnectionSpec(kind=uris.Kind.LOCAL)])
+
+
+def load(path: Path | None = None) -> Settings:
+    """The saved settings, or the defaults when there are none or they cannot be read."""
+    path = path or config_dir() / "settings.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings.defaults()
+    except (OSError, ValueError):
+        log.warning("could not read %s; using defaults", path, exc_info=True)
+        return Settings.defaults()
+    try:
+        conns = [ConnectionSpec.from_dict(c) for c in data.get("connections", [])]
+    except (KeyError, ValueError, TypeError):
+        log.warning("bad connection list in %s; using defaults", path, exc_info=True)
+        return Settings.defaults()
+    quit_mode = data.get("quit_embedded_guests", "ask")
+    if quit_mode not in ("ask", "leave", "shutdown"):
+        quit_mode = "ask"
+    return Settings(
+        connections=conns,
+        quit_embedded_guests=quit_mode,
+        thumbnails=bool(data.get("thumbnails", True)),
+    )
+
+
+def save(settings: Settings, path: Path | None = None) -> None:
+    path = path or config_dir() / "settings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "connections": [c.to_dict() for c in settings.connections],
+        "quit_embedded_guests": settings.quit_embedded_guests,
+        "thumbnails": settings.thumbnails,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

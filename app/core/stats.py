@@ -1,0 +1,123 @@
+"""Live statistics: one bulk `getAllDomainStats` call per connection per tick, turned into
+rates and fixed-length histories that graphs draw as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import libvirt
+
+HISTORY_LENGTH = 120  # samples kept per VM; at one a second, two minutes
+
+LIST_STATS = libvirt.VIR_DOMAIN_STATS_CPU_TOTAL | libvirt.VIR_DOMAIN_STATS_BALLOON
+DETAIL_STATS = LIST_STATS | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE
+
+
+def sample(virconn: libvirt.virConnect, what: int = LIST_STATS) -> list[tuple[str, dict]]:
+    """One bulk query for all running domains of a connection (blocking)."""
+    flags = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+    return [
+        (dom.UUIDString(), record)
+        for dom, record in virconn.getAllDomainStats(what | libvirt.VIR_DOMAIN_STATS_VCPU, flags)
+    ]
+
+
+@dataclass(frozen=True)
+class Counters:
+    """Cumulative counters of one sample."""
+
+    time: float
+    cpu_ns: int
+    vcpus: int
+    disk_read: int
+    disk_write: int
+    net_rx: int
+    net_tx: int
+    memory_kib: int  # what the guest costs the host: QEMU's RSS when known
+
+    @classmethod
+    def from_record(cls, now: float, record: dict) -> Counters:
+        def total(prefix: str, count_key: str, suffix: str) -> int:
+            n = int(record.get(count_key, 0))
+            return sum(int(record.get(f"{prefix}.{i}.{suffix}", 0)) for i in range(n))
+
+        memory = record.get("balloon.rss") or record.get("balloon.current") or 0
+        return cls(
+            time=now,
+            cpu_ns=int(record.get("cpu.time", 0)),
+            vcpus=max(1, int(record.get("vcpu.current", 1))),
+            disk_read=total("block", "block.count", "rd.bytes"),
+            disk_write=total("block", "block.count", "wr.bytes"),
+            net_rx=total("net", "net.count", "rx.bytes"),
+            net_tx=total("net", "net.count", "tx.bytes"),
+            memory_kib=int(memory),
+        )
+
+
+@dataclass
+class VMStats:
+    """Histories for one VM, oldest first, each HISTORY_LENGTH long (NaN where unknown)."""
+
+    cpu_percent: deque[float] = field(default_factory=lambda: _empty())
+    memory_kib: deque[float] = field(default_factory=lambda: _empty())
+    disk_bps: deque[float] = field(default_factory=lambda: _empty())
+    net_bps: deque[float] = field(default_factory=lambda: _empty())
+
+    def latest_cpu(self) -> float:
+        value = self.cpu_percent[-1]
+        return 0.0 if math.isnan(value) else value
+
+
+def _empty() -> deque[float]:
+    return deque([math.nan] * HISTORY_LENGTH, maxlen=HISTORY_LENGTH)
+
+
+def _rate(new: int, old: int, seconds: float) -> float:
+    if seconds <= 0 or new < old:  # counters reset when the guest restarts
+        return math.nan
+    return (new - old) / seconds
+
+
+class StatsTracker:
+    """Turns successive samples of one connection into per-VM histories."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, Counters] = {}
+        self.vms: dict[str, VMStats] = {}
+
+    def ingest(self, now: float, records: list[tuple[str, dict]]) -> set[str]:
+        """Add one tick's samples; returns the UUIDs whose histories changed."""
+        seen = set()
+        for uuid, record in records:
+            counters = Counters.from_record(now, record)
+            prev = self._last.get(uuid)
+            self._last[uuid] = counters
+            stats = self.vms.setdefault(uuid, VMStats())
+            seen.add(uuid)
+            if prev is None:
+                cpu = disk = net = math.nan
+            else:
+                dt = counters.time - prev.time
+                cpu_rate = _rate(counters.cpu_ns, prev.cpu_ns, dt)
+                cpu = (
+                    cpu_rate
+                    if math.isnan(cpu_rate)
+                    else min(100.0, cpu_rate / 1e9 / counters.vcpus * 100.0)
+                )
+                disk = _rate(
+                    counters.disk_read + counters.disk_write, prev.disk_read + prev.disk_write, dt
+                )
+                net = _rate(counters.net_rx + counters.net_tx, prev.net_rx + prev.net_tx, dt)
+            stats.cpu_percent.append(cpu)
+            stats.memory_kib.append(float(counters.memory_kib))
+            stats.disk_bps.append(disk)
+            stats.net_bps.append(net)
+        # VMs that stopped: forget their counters so a restart begins a fresh rate, and
+        # drop their histories (the list shows no sparkline for a VM that is off).
+        for uuid in set(self._last) - seen:
+            del self._last[uuid]
+            self.vms.pop(uuid, None)
+        return seen

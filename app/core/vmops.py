@@ -1,0 +1,183 @@
+"""The life-cycle actions on a VM: start, shut down, reboot, force off, pause, resume, save
+and delete. Each is a blocking function for a worker thread that raises NidoError with a
+sentence the person can read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import libvirt
+
+from app.core.errors import from_libvirt
+from app.core.uris import is_remote
+from app.core.vmstate import Action
+from app.core.xml.domain import Domain
+
+log = logging.getLogger(__name__)
+
+VERBS: dict[Action, str] = {
+    Action.START: "start",
+    Action.SHUTDOWN: "shut down",
+    Action.REBOOT: "reboot",
+    Action.FORCE_OFF: "force off",
+    Action.PAUSE: "pause",
+    Action.RESUME: "resume",
+    Action.SAVE: "save the state of",
+    Action.DELETE: "delete",
+}
+
+
+def _start(dom: libvirt.virDomain) -> None:
+    # create() restores a managed-save image when there is one, so Start resumes a
+    # saved VM where it left off.
+    dom.create()
+
+
+def _shutdown(dom: libvirt.virDomain) -> None:
+    dom.shutdownFlags(libvirt.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)
+
+
+def _reboot(dom: libvirt.virDomain) -> None:
+    dom.reboot(libvirt.VIR_DOMAIN_REBOOT_ACPI_POWER_BTN)
+
+
+def _force_off(dom: libvirt.virDomain) -> None:
+    dom.destroy()
+
+
+def _pause(dom: libvirt.virDomain) -> None:
+    dom.suspend()
+
+
+def _resume(dom: libvirt.virDomain) -> None:
+    dom.resume()
+
+
+def _save(dom: libvirt.virDomain) -> None:
+    dom.managedSave(0)
+
+
+_SIMPLE: dict[Action, Callable[[libvirt.virDomain], None]] = {
+    Action.START: _start,
+    Action.SHUTDOWN: _shutdown,
+    Action.REBOOT: _reboot,
+    Action.FORCE_OFF: _force_off,
+    Action.PAUSE: _pause,
+    Action.RESUME: _resume,
+    Action.SAVE: _save,
+}
+
+
+def run_action(virconn: libvirt.virConnect, uuid: str, action: Action) -> None:
+    """Carry out one of the simple life-cycle actions on the domain with `uuid`."""
+    name = uuid
+    try:
+        dom = virconn.lookupByUUIDString(uuid)
+        name = dom.name()
+        _SIMPLE[action](dom)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc, f"{VERBS[action]} “{name}”") from exc
+
+
+@dataclass
+class DiskImage:
+    """A disk image of a VM that Delete may remove."""
+
+    path: str
+    target: str
+    shared_with: list[str] = field(default_factory=list)  # other VMs that use it
+
+    @property
+    def deletable(self) -> bool:
+        return not self.shared_with
+
+
+def deletable_disks(virconn: libvirt.virConnect, uuid: str) -> list[DiskImage]:
+    """The writable disk images of a VM, each with the other VMs that use the same file.
+
+    CD-ROMs, floppies and read-only or shareable disks are never offered: an install ISO
+    belongs to the person, not to the VM.
+    """
+    dom = virconn.lookupByUUIDString(uuid)
+    model = Domain.from_xml(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    images = []
+    for disk in model.devices.disks:
+        path = disk.source_path
+        if disk.device not in (None, "disk") or disk.readonly or disk.shareable or not path:
+            continue
+        images.append(DiskImage(path=path, target=disk.target_dev or ""))
+    if not images:
+        return images
+    by_path = {img.path: img for img in images}
+    for other in virconn.listAllDomains(0):
+        if other.UUIDString() == uuid:
+            continue
+        other_model = Domain.from_xml(other.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        for disk in other_model.devices.disks:
+            img = by_path.get(disk.source_path or "")
+            if img is not None:
+                img.shared_with.append(other.name())
+    return images
+
+
+def delete_vm(virconn: libvirt.virConnect, uuid: str, disk_paths: list[str]) -> list[str]:
+    """Force the VM off if needed, remove its definition with everything libvirt keeps for
+    it (managed save, snapshots' metadata, NVRAM, TPM state), then delete the chosen disk
+    images. Returns the images that could not be deleted, with the reason, so the person
+    hears about each one; the VM itself is gone either way.
+    """
+    name = uuid
+    try:
+        dom = virconn.lookupByUUIDString(uuid)
+        name = dom.name()
+        if dom.isActive():
+            dom.destroy()
+        if dom.isPersistent():
+            flags = (
+                libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+                | getattr(libvirt, "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA", 0)
+                | getattr(libvirt, "VIR_DOMAIN_UNDEFINE_TPM", 0)
+            )
+            dom.undefineFlags(flags)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc, f"delete “{name}”") from exc
+    failures = []
+    for path in disk_paths:
+        problem = _delete_image(virconn, path)
+        if problem:
+            failures.append(f"{path}: {problem}")
+    return failures
+
+
+def _delete_image(virconn: libvirt.virConnect, path: str) -> str:
+    """Delete one disk image through the storage API, or from the local disk when it is
+    in no storage pool. Returns '' on success, else why not."""
+    try:
+        vol = virconn.storageVolLookupByPath(path)
+    except libvirt.libvirtError:
+        vol = None
+    if vol is not None:
+        try:
+            vol.delete(0)
+            return ""
+        except libvirt.libvirtError as exc:
+            return exc.get_error_message() or str(exc)
+    if not _is_local(virconn):
+        return "it is in no storage pool on the remote host, so Nido cannot reach it"
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return ""
+
+
+def _is_local(virconn: libvirt.virConnect) -> bool:
+    return not is_remote(virconn.getURI())

@@ -1,0 +1,1 @@
+"""QtCore glue between app.core and the widgets: jobs, signals and item models. No widgets."""

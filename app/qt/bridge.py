@@ -1,0 +1,167 @@
+"""The hub between app.core and the widgets: it owns the connections and their inventories,
+turns their callbacks (which arrive on worker and libvirt-event threads) into Qt signals
+on the GUI thread, and ticks the statistics sampler once a second per connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.core import settings as settings_store
+from app.core import stats
+from app.core.connection import Connection, ConnectionSpec, State
+from app.core.inventory import Inventory, VMInfo
+from app.qt.jobs import Op
+
+log = logging.getLogger(__name__)
+
+STATS_INTERVAL_MS = 1000
+
+
+@dataclass
+class _Entry:
+    conn: Connection
+    inventory: Inventory
+    tracker: stats.StatsTracker
+    persistent: bool  # saved in settings (False for a --connect URI given once)
+    sampling: bool = False
+
+
+class ConnectionHub(QObject):
+    """All connections of this Nido, as Qt signals. Lives on the GUI thread."""
+
+    connectionAdded = Signal(object)  # Connection
+    connectionRemoved = Signal(str)  # connection id
+    connectionChanged = Signal(str)  # connection id: state, reason, accelerator...
+    vmsReset = Signal(str, list)  # connection id, [VMInfo]
+    vmChanged = Signal(object)  # VMInfo
+    vmRemoved = Signal(str, str)  # connection id, uuid
+    statsUpdated = Signal(str)  # connection id
+
+    def __init__(self, settings: settings_store.Settings, *, save_settings: bool = True) -> None:
+        super().__init__()
+        self.settings = settings
+        self._save_settings = save_settings
+        self._entries: dict[str, _Entry] = {}
+        self._timer = QTimer(self)
+        self._timer.setInterval(STATS_INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
+
+    # -- connections -------------------------------------------------------------------
+    def start(self) -> None:
+        """Add every saved connection and connect those marked to autoconnect."""
+        for spec in self.settings.connections:
+            self._add(spec, persistent=True)
+        self._timer.start()
+
+    def connections(self) -> list[Connection]:
+        return [e.conn for e in self._entries.values()]
+
+    def connection(self, conn_id: str) -> Connection | None:
+        entry = self._entries.get(conn_id)
+        return entry.conn if entry else None
+
+    def find_by_uri(self, uri: str) -> Connection | None:
+        for entry in self._entries.values():
+            if uri in (entry.conn.spec.uri, entry.conn.uri):
+                return entry.conn
+        return None
+
+    def add_connection(self, spec: ConnectionSpec, *, persistent: bool = True) -> Connection:
+        conn = self._add(spec, persistent=persistent)
+        if persistent:
+            self.settings.connections.append(spec)
+            self.save()
+        return conn
+
+    def remove_connection(self, conn_id: str) -> None:
+        entry = self._entries.pop(conn_id, None)
+        if entry is None:
+            return
+        entry.inventory.detach()
+        entry.conn.remove_listener(self)
+        entry.conn.shutdown()
+        if entry.persistent:
+            self.settings.connections = [s for s in self.settings.connections if s.id != conn_id]
+            self.save()
+        self.connectionRemoved.emit(conn_id)
+
+    def save(self) -> None:
+        if self._save_settings:
+            settings_store.save(self.settings)
+
+    def shutdown(self) -> None:
+        """Close every connection (Nido is quitting). Never waits for a stuck host."""
+        self._timer.stop()
+        for entry in self._entries.values():
+            entry.inventory.detach()
+            entry.conn.remove_listener(self)
+            entry.conn.shutdown()
+        self._entries.clear()
+
+    def _add(self, spec: ConnectionSpec, *, persistent: bool) -> Connection:
+        conn = Connection(spec)
+        inventory = Inventory(conn, self)
+        self._entries[spec.id] = _Entry(conn, inventory, stats.StatsTracker(), persistent)
+        conn.add_listener(self)
+        self.connectionAdded.emit(conn)
+        if spec.autoconnect:
+            conn.connect()
+        return conn
+
+    # -- statistics ----------------------------------------------------------------------
+    def vm_stats(self, conn_id: str, uuid: str) -> stats.VMStats | None:
+        entry = self._entries.get(conn_id)
+        return entry.tracker.vms.get(uuid) if entry else None
+
+    def _tick(self) -> None:
+        for conn_id, entry in self._entries.items():
+            virconn = entry.conn.virconn
+            if virconn is None or entry.sampling:
+                continue  # a slow host gets no second query stacked on the first
+            entry.sampling = True
+            (
+                Op(stats.sample, virconn, what="read statistics")
+                .success(lambda records, cid=conn_id: self._sampled(cid, records))
+                .failure(lambda err, cid=conn_id: self._sample_failed(cid, err))
+                .owned_by(self)
+                .run_on(entry.conn.workers)
+            )
+
+    def _sampled(self, conn_id: str, records: list[tuple[str, dict]]) -> None:
+        entry = self._entries.get(conn_id)
+        if entry is None:
+            return
+        entry.sampling = False
+        entry.tracker.ingest(time.monotonic(), records)
+        self.statsUpdated.emit(conn_id)
+
+    def _sample_failed(self, conn_id: str, err) -> None:
+        entry = self._entries.get(conn_id)
+        if entry is not None:
+            entry.sampling = False
+        log.debug("stats for %s failed: %s", conn_id, err.summary)
+
+    # -- listener callbacks from core (any thread) -----------------------------------------
+    def connection_changed(self, conn: Connection) -> None:
+        self.connectionChanged.emit(conn.spec.id)
+
+    def domain_event(self, conn: Connection, uuid: str, event: int, detail: int) -> None:
+        pass  # the inventory re-reads the domain and reports through vm_changed
+
+    def vms_reset(self, conn_id: str, vms: list[VMInfo]) -> None:
+        self.vmsReset.emit(conn_id, vms)
+
+    def vm_changed(self, info: VMInfo) -> None:
+        self.vmChanged.emit(info)
+
+    def vm_removed(self, conn_id: str, uuid: str) -> None:
+        self.vmRemoved.emit(conn_id, uuid)
+
+
+def is_connected(conn: Connection) -> bool:
+    return conn.state is State.CONNECTED

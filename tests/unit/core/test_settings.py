@@ -1,0 +1,47 @@
+"""Settings survive a restart, and a damaged file never stops Nido from starting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core import settings, uris
+from app.core.connection import ConnectionSpec
+
+
+def test_defaults_have_this_computer() -> None:
+    s = settings.load()
+    assert [c.kind for c in s.connections] == [uris.Kind.LOCAL]
+    assert s.quit_embedded_guests == "ask"
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "s.json"
+    s = settings.Settings(
+        connections=[
+            ConnectionSpec(kind=uris.Kind.LOCAL),
+            ConnectionSpec(
+                kind=uris.Kind.SSH, uri="qemu+ssh://a@b/system", name="Lab", autoconnect=False
+            ),
+        ],
+        quit_embedded_guests="leave",
+        thumbnails=False,
+    )
+    settings.save(s, path)
+    back = settings.load(path)
+    assert [c.to_dict() for c in back.connections] == [c.to_dict() for c in s.connections]
+    assert back.quit_embedded_guests == "leave" and back.thumbnails is False
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_damaged_file_gives_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text("{not json")
+    assert [c.kind for c in settings.load(path).connections] == [uris.Kind.LOCAL]
+    path.write_text('{"connections": [{"kind": "martian"}]}')
+    assert [c.kind for c in settings.load(path).connections] == [uris.Kind.LOCAL]
+
+
+def test_unknown_quit_mode_falls_back_to_ask(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text('{"connections": [], "quit_embedded_guests": "explode"}')
+    assert settings.load(path).quit_embedded_guests == "ask"

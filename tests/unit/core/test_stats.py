@@ -1,0 +1,76 @@
+"""Rates and histories from bulk samples."""
+
+from __future__ import annotations
+
+import math
+
+from app.core.stats import HISTORY_LENGTH, Counters, StatsTracker
+
+
+def rec(cpu_ns: int, vcpus: int = 2, **extra) -> dict:
+    r = {"cpu.time": cpu_ns, "vcpu.current": vcpus, "balloon.rss": 300_000}
+    r.update(extra)
+    return r
+
+
+def test_first_sample_has_unknown_rate_then_percent_of_vcpus() -> None:
+    t = StatsTracker()
+    t.ingest(10.0, [("a", rec(0))])
+    assert math.isnan(t.vms["a"].cpu_percent[-1])
+    t.ingest(11.0, [("a", rec(1_000_000_000))])  # 1 s of CPU in 1 s over 2 vCPUs
+    assert t.vms["a"].cpu_percent[-1] == 50.0
+    assert t.vms["a"].latest_cpu() == 50.0
+    assert len(t.vms["a"].cpu_percent) == HISTORY_LENGTH
+
+
+def test_cpu_is_capped_and_counter_reset_gives_unknown() -> None:
+    t = StatsTracker()
+    t.ingest(0.0, [("a", rec(0, vcpus=1))])
+    t.ingest(1.0, [("a", rec(3_000_000_000, vcpus=1))])
+    assert t.vms["a"].cpu_percent[-1] == 100.0
+    t.ingest(2.0, [("a", rec(10, vcpus=1))])  # restarted guest
+    assert math.isnan(t.vms["a"].cpu_percent[-1])
+
+
+def test_stopped_vm_is_forgotten() -> None:
+    t = StatsTracker()
+    t.ingest(0.0, [("a", rec(0)), ("b", rec(0))])
+    changed = t.ingest(1.0, [("a", rec(5))])
+    assert changed == {"a"}
+    assert "b" not in t.vms
+
+
+def test_disk_and_net_sum_over_devices() -> None:
+    r0 = rec(
+        0,
+        **{
+            "block.count": 2,
+            "block.0.rd.bytes": 0,
+            "block.1.wr.bytes": 0,
+            "net.count": 1,
+            "net.0.rx.bytes": 0,
+            "net.0.tx.bytes": 0,
+        },
+    )
+    r1 = rec(
+        0,
+        **{
+            "block.count": 2,
+            "block.0.rd.bytes": 1000,
+            "block.1.wr.bytes": 3000,
+            "net.count": 1,
+            "net.0.rx.bytes": 500,
+            "net.0.tx.bytes": 1500,
+        },
+    )
+    t = StatsTracker()
+    t.ingest(0.0, [("a", r0)])
+    t.ingest(2.0, [("a", r1)])
+    assert t.vms["a"].disk_bps[-1] == 2000.0
+    assert t.vms["a"].net_bps[-1] == 1000.0
+
+
+def test_memory_prefers_rss() -> None:
+    c = Counters.from_record(0.0, {"balloon.rss": 5, "balloon.current": 9})
+    assert c.memory_kib == 5
+    assert Counters.from_record(0.0, {"balloon.current": 9}).memory_kib == 9

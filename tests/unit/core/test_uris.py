@@ -1,0 +1,136 @@
+"""The choice behind "This computer", the presets, and URI spelling with the embedded
+driver loaded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.core import uris
+from app.core.uris import Kind, LocalFacts, LocalMode
+
+
+def facts(**kw) -> LocalFacts:
+    base = dict(
+        is_root=False,
+        system_socket=None,
+        system_writable=False,
+        session_socket=None,
+        embed_root="/home/u/.local/share/nido/embed",
+    )
+    base.update(kw)
+    return LocalFacts(**base)
+
+
+def test_no_daemon_means_embedded_driver_in_the_data_dir() -> None:
+    choice = uris.choose_local(facts())
+    assert choice.mode is LocalMode.EMBEDDED
+    assert choice.uri == "qemu:///embed?root=/home/u/.local/share/nido/embed"
+    assert "No libvirt daemon" in choice.explanation
+
+
+def test_writable_system_daemon_wins_over_session() -> None:
+    choice = uris.choose_local(
+        facts(
+            system_socket="/run/libvirt/libvirt-sock",
+            system_writable=True,
+            session_socket="/run/user/1000/libvirt/libvirt-sock",
+        )
+    )
+    assert (choice.uri, choice.mode) == ("qemu:///system", LocalMode.SYSTEM)
+
+
+def test_read_only_system_daemon_falls_to_running_session() -> None:
+    choice = uris.choose_local(
+        facts(
+            system_socket="/run/libvirt/libvirt-sock",
+            system_writable=False,
+            session_socket="/run/user/1000/libvirt/virtqemud-sock",
+        )
+    )
+    assert (choice.uri, choice.mode) == ("qemu:///session", LocalMode.SESSION)
+
+
+def test_read_only_system_daemon_and_no_session_explains_why_embedded() -> None:
+    choice = uris.choose_local(facts(system_socket="/run/libvirt/libvirt-sock"))
+    assert choice.mode is LocalMode.EMBEDDED
+    assert "only lets this account look" in choice.explanation
+
+
+def test_root_never_uses_a_session_daemon() -> None:
+    choice = uris.choose_local(
+        facts(is_root=True, session_socket="/run/user/0/libvirt/libvirt-sock")
+    )
+    assert choice.mode is LocalMode.EMBEDDED
+
+
+def test_presets() -> None:
+    assert uris.preset_uri(Kind.SESSION) == "qemu:///session"
+    assert uris.preset_uri(Kind.SYSTEM) == "qemu:///system"
+    assert uris.preset_uri(Kind.SSH, user="ana", host="box.lan") == "qemu+ssh://ana@box.lan/system"
+    assert uris.preset_uri(Kind.SSH, host="box.lan") == "qemu+ssh://box.lan/system"
+    assert uris.preset_uri(Kind.CUSTOM, custom=" test:///default ") == "test:///default"
+    with pytest.raises(ValueError):
+        uris.preset_uri(Kind.SSH, user="ana")
+    with pytest.raises(ValueError):
+        uris.preset_uri(Kind.CUSTOM, custom="not a uri")
+    with pytest.raises(ValueError):
+        uris.preset_uri(Kind.LOCAL)
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("qemu:///system", "qemu+unix:///system?socket=/run/libvirt/libvirt-sock"),
+        ("qemu+unix:///system", "qemu+unix:///system?socket=/run/libvirt/libvirt-sock"),
+        ("qemu:///session", "qemu+unix:///session?socket=/run/user/7/libvirt/virtqemud-sock"),
+        ("qemu:///system?socket=/x", "qemu:///system?socket=/x"),
+        ("qemu+ssh://h/system", "qemu+ssh://h/system"),
+        ("qemu:///embed?root=/r", "qemu:///embed?root=/r"),
+        ("test:///default", "test:///default"),
+    ],
+)
+def test_daemon_uri_with_socket(uri: str, expected: str) -> None:
+    sockets = {
+        "system": "/run/libvirt/libvirt-sock",
+        "session": "/run/user/7/libvirt/virtqemud-sock",
+    }
+    assert uris.daemon_uri_with_socket(uri, sockets.get) == expected
+
+
+def test_daemon_uri_without_a_socket_is_left_alone() -> None:
+    assert uris.daemon_uri_with_socket("qemu:///system", lambda _w: None) == "qemu:///system"
+
+
+def test_embed_root_is_short_enough_for_unix_sockets(tmp_path: Path) -> None:
+    real = tmp_path / ("very-long-directory-name-" * 3) / "nido" / "embed"
+    root = uris.embed_root(real)
+    assert len(root) <= uris.EMBED_ROOT_MAX
+    assert os.path.realpath(root) == str(real)
+    # Calling again reuses the same link.
+    assert uris.embed_root(real) == root
+
+
+def test_embed_root_uses_the_real_path_when_short() -> None:
+    real = Path(os.environ["XDG_RUNTIME_DIR"]) / "e"  # a short /tmp/nr... path
+    assert len(str(real)) <= uris.EMBED_ROOT_MAX
+    assert uris.embed_root(real) == str(real)
+    assert real.is_dir()
+
+
+def test_default_embed_root_lives_under_xdg_data() -> None:
+    root = uris.embed_root()
+    assert os.path.realpath(root) == os.path.realpath(
+        os.path.join(os.environ["XDG_DATA_HOME"], "nido", "embed")
+    )
+
+
+def test_describe_and_is_remote() -> None:
+    assert uris.describe("qemu:///embed?root=/x") == "embedded QEMU driver"
+    assert uris.describe("qemu+ssh://ana@box/system") == "QEMU/KVM system on box"
+    assert uris.describe("qemu:///session") == "QEMU/KVM session"
+    assert uris.is_remote("qemu+ssh://ana@box/system")
+    assert not uris.is_remote("qemu:///system")
+    assert not uris.is_remote("qemu+tcp://localhost/system")

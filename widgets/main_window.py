@@ -1,0 +1,287 @@
+"""Nido's main window: the VM list grouped by connection, a filter box, the VM actions in a
+toolbar, the menu and a context menu, and a status bar that says what is going on."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSizePolicy,
+    QToolBar,
+    QWidget,
+)
+
+from app import APP_NAME, __version__
+from app.core import uris
+from app.core.connection import Connection, State
+from app.core.inventory import VMInfo
+from app.core.vmstate import Action
+from app.qt.bridge import ConnectionHub
+from app.qt.models import Role, VMFilterModel, VMTreeModel
+from app.qt.thumbnails import ThumbnailService
+from widgets.connection_dialog import ConnectionDialog
+from widgets.icons import icon
+from widgets.vm_actions import VMActions
+from widgets.vm_list import VMListView
+
+log = logging.getLogger(__name__)
+
+TOOLBAR_ACTIONS = (
+    Action.OPEN,
+    None,
+    Action.START,
+    Action.SHUTDOWN,
+    Action.REBOOT,
+    Action.PAUSE,
+    Action.RESUME,
+    Action.SAVE,
+    Action.FORCE_OFF,
+    None,
+    Action.DELETE,
+)
+
+
+class MainWindow(QMainWindow):
+    """The VM list and everything around it."""
+
+    openVM = Signal(object)  # VMInfo
+    quitRequested = Signal()
+
+    def __init__(self, hub: ConnectionHub, model: VMTreeModel) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(icon("nido"))
+        self.resize(880, 620)
+        self.hub = hub
+        self.model = model
+
+        self.proxy = VMFilterModel(self)
+        self.proxy.setSourceModel(model)
+        self.view = VMListView(self)
+        self.view.setModel(self.proxy)
+        self.setCentralWidget(self.view)
+
+        self.vm_actions = VMActions(hub, model, self, self.selected_key)
+        self.vm_actions.openRequested.connect(self.openVM)
+        self.vm_actions.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+
+        self.filter = QLineEdit()
+        self.filter.setObjectName("filter")
+        self.filter.setPlaceholderText("Filter VMs (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(260)
+        self.filter.textChanged.connect(self._filter_changed)
+
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+
+        self.summary = QLabel()
+        self.summary.setObjectName("summary")
+        self.statusBar().addPermanentWidget(self.summary)
+
+        self.view.selectionModel().currentChanged.connect(
+            lambda *_: self.vm_actions.update_enabled()
+        )
+        self.view.doubleClicked.connect(self._activated)
+        self.view.activated.connect(self._activated)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+
+        self.thumbnails = ThumbnailService(hub, model, self.view.visible_vm_keys, self)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged, model.modelReset):
+            signal.connect(self._schedule_summary)
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(100)
+        self._summary_timer.timeout.connect(self._update_summary)
+        self._update_summary()
+
+    # -- construction --------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        self.add_connection_action = QAction(icon("add-connection"), "&Add Connection…", self)
+        self.add_connection_action.setObjectName("action_add_connection")
+        self.add_connection_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.add_connection_action.triggered.connect(self.add_connection)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.quitRequested)
+        self.find_action = QAction("&Filter VMs", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.triggered.connect(
+            lambda: (self.filter.setFocus(), self.filter.selectAll())
+        )
+        self.thumbnails_action = QAction("Show &Thumbnails", self, checkable=True)
+        self.thumbnails_action.setChecked(self.hub.settings.thumbnails)
+        self.thumbnails_action.toggled.connect(self._toggle_thumbnails)
+        self.about_action = QAction(f"&About {APP_NAME}", self)
+        self.about_action.triggered.connect(self._about)
+        self.addAction(self.find_action)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.add_connection_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        vm_menu = bar.addMenu("&Virtual Machine")
+        for action in TOOLBAR_ACTIONS:
+            if action is None:
+                vm_menu.addSeparator()
+            else:
+                vm_menu.addAction(self.vm_actions.actions[action])
+        view_menu = bar.addMenu("Vie&w")
+        view_menu.addAction(self.find_action)
+        view_menu.addAction(self.thumbnails_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Actions", self)
+        toolbar.setObjectName("toolbar")
+        toolbar.setMovable(False)
+        toolbar.setIconSize(QSize(22, 22))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for action in TOOLBAR_ACTIONS:
+            if action is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(self.vm_actions.actions[action])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.filter)
+        self.addToolBar(toolbar)
+
+    # -- selection -----------------------------------------------------------------------
+    def selected_key(self) -> tuple[str, str] | None:
+        index = self.view.currentIndex()
+        if not index.isValid() or index.data(Role.KIND) != "vm":
+            return None
+        return index.data(Role.KEY)
+
+    def select_vm(self, conn_id: str, uuid: str) -> bool:
+        source = self.model.vm_index(conn_id, uuid)
+        index = self.proxy.mapFromSource(source)
+        if not index.isValid():
+            return False
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        return True
+
+    def _activated(self, index: QModelIndex) -> None:
+        if index.data(Role.KIND) == "vm":
+            self.openVM.emit(index.data(Role.VM))
+
+    def _filter_changed(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text.strip())
+        self.view.expandAll()
+        self.thumbnails.refresh()
+
+    # -- context menus -------------------------------------------------------------------
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.setObjectName("contextMenu")
+        if index.data(Role.KIND) == "vm":
+            for action in TOOLBAR_ACTIONS:
+                if action is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(self.vm_actions.actions[action])
+        else:
+            self._fill_connection_menu(menu, index.data(Role.CONNECTION))
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _fill_connection_menu(self, menu: QMenu, conn: Connection) -> None:
+        connect = menu.addAction("&Connect", conn.connect)
+        connect.setEnabled(conn.state is State.DISCONNECTED)
+        disconnect = menu.addAction("&Disconnect", conn.disconnect)
+        disconnect.setEnabled(conn.state is not State.DISCONNECTED)
+        menu.addSeparator()
+        menu.addAction("&Remove Connection…", lambda c=conn: self.remove_connection(c))
+
+    # -- connections -----------------------------------------------------------------------
+    def add_connection(self) -> None:
+        has_local = any(c.spec.kind is uris.Kind.LOCAL for c in self.hub.connections())
+        dialog = ConnectionDialog(has_local, self)
+        if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
+            self.hub.add_connection(dialog.spec())
+
+    def remove_connection(self, conn: Connection) -> None:
+        answer = QMessageBox.question(
+            self,
+            "Remove Connection",
+            f"Remove “{conn.spec.label}” from Nido?\n\nIts VMs are not touched; add the "
+            "connection again to see them.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.hub.remove_connection(conn.spec.id)
+
+    # -- status --------------------------------------------------------------------------
+    def _schedule_summary(self, *_args) -> None:
+        if not self._summary_timer.isActive():
+            self._summary_timer.start()
+
+    def _update_summary(self) -> None:
+        vms = self.model.all_vms()
+        running = sum(1 for vm in vms if vm.status.active)
+        text = f"{len(vms)} VM{'s' if len(vms) != 1 else ''}, {running} running"
+        self.summary.setText(text)
+
+    def _toggle_thumbnails(self, on: bool) -> None:
+        self.hub.settings.thumbnails = on
+        self.hub.save()
+        if on and self.isVisible():
+            self.thumbnails.start()
+        else:
+            self.thumbnails.stop()
+            for vm in self.model.all_vms():
+                self.model.set_thumbnail(vm.conn_id, vm.uuid, None)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<b>{APP_NAME} {__version__}</b><br>Run several operating systems side by side "
+            "on this PC.<br><br>QEMU/KVM through libvirt, in Qt.",
+        )
+
+    # -- window events -------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.hub.settings.thumbnails:
+            self.thumbnails.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.thumbnails.stop()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if self.isMinimized():
+            self.thumbnails.stop()
+        elif self.isVisible() and self.hub.settings.thumbnails:
+            self.thumbnails.start()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Closing the main window quits Nido; the application decides whether that is
+        # fine right now (running embedded guests) and may keep the window open.
+        event.ignore()
+        self.quitRequested.emit()
+
+
+def vm_label(vm: VMInfo) -> str:
+    return vm.display_name

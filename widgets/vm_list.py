@@ -1,0 +1,306 @@
+"""The VM list: a tree view over the VM model, grouped by connection, with a delegate that
+paints each VM as a card (live thumbnail, name, OS, state, CPU sparkline) and each
+connection as a header with its state and accelerator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QWidget,
+)
+
+from app.core.connection import Connection, State
+from app.core.inventory import VMInfo
+from app.core.vmstate import Status
+from app.qt.models import Role
+from widgets.icons import icon
+
+Index = QModelIndex | QPersistentModelIndex
+
+THUMB_W, THUMB_H = 128, 72
+VM_ROW_H = THUMB_H + 16
+GROUP_ROW_H = 34
+SPARK_W, SPARK_H = 96, 30
+
+STATUS_COLORS: dict[Status, str] = {
+    Status.RUNNING: "#2e9d4e",
+    Status.PAUSED: "#d68910",
+    Status.SHUTOFF: "#7f8c8d",
+    Status.SAVED: "#6c3fb0",
+    Status.CRASHED: "#c0392b",
+    Status.SUSPENDED: "#2a6fb0",
+    Status.SHUTTING_DOWN: "#d68910",
+    Status.UNKNOWN: "#7f8c8d",
+}
+
+CONN_COLORS: dict[State, str] = {
+    State.CONNECTED: "#2e9d4e",
+    State.CONNECTING: "#d68910",
+    State.DISCONNECTED: "#c0392b",
+}
+
+
+def sparkline_path(values: Sequence[float], rect: QRect, top: float = 100.0) -> QPainterPath:
+    """A path through the known values, scaled into rect (0 at the bottom, `top` at the
+    top). Unknown (NaN) samples break the line."""
+    path = QPainterPath()
+    n = len(values)
+    if n < 2:
+        return path
+    step = rect.width() / (n - 1)
+    pen_down = False
+    for i, v in enumerate(values):
+        if v is None or math.isnan(v):
+            pen_down = False
+            continue
+        x = rect.left() + i * step
+        y = rect.bottom() - max(0.0, min(v, top)) / top * rect.height()
+        if pen_down:
+            path.lineTo(QPointF(x, y))
+        else:
+            path.moveTo(QPointF(x, y))
+            pen_down = True
+    return path
+
+
+class VMDelegate(QStyledItemDelegate):
+    """Paints VM cards and connection headers."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        height = GROUP_ROW_H if index.data(Role.KIND) == "connection" else VM_ROW_H
+        return QSize(max(option.rect.width(), 300), height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        painter.save()
+        try:
+            style = option.widget.style() if option.widget else None
+            if style is not None:
+                # Selection and hover backgrounds from the style, nothing else.
+                opt = QStyleOptionViewItem(option)
+                self.initStyleOption(opt, index)
+                opt.text = ""
+                opt.icon = icon("")
+                style.drawPrimitive(
+                    QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, option.widget
+                )
+            if index.data(Role.KIND) == "connection":
+                self._paint_group(painter, option, index.data(Role.CONNECTION))
+            else:
+                self._paint_vm(painter, option, index)
+        finally:
+            painter.restore()
+
+    def _text_color(self, option: QStyleOptionViewItem) -> QColor:
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        return option.palette.color(role)
+
+    def _dim_color(self, option: QStyleOptionViewItem) -> QColor:
+        color = QColor(self._text_color(option))
+        color.setAlphaF(0.65)
+        return color
+
+    def _paint_group(
+        self, painter: QPainter, option: QStyleOptionViewItem, conn: Connection
+    ) -> None:
+        r = option.rect.adjusted(6, 0, -8, 0)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        dot = QRect(r.left(), r.center().y() - 5, 10, 10)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(CONN_COLORS[conn.state]))
+        painter.drawEllipse(dot)
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(self._text_color(option))
+        name_rect = r.adjusted(18, 0, 0, 0)
+        label = conn.spec.label
+        painter.drawText(
+            name_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label
+        )
+        used = QFontMetrics(bold).horizontalAdvance(label) + 12
+        painter.setFont(option.font)
+        painter.setPen(self._dim_color(option))
+        detail = group_detail(conn)
+        metrics = QFontMetrics(option.font)
+        detail = metrics.elidedText(
+            detail, Qt.TextElideMode.ElideRight, max(0, name_rect.width() - used)
+        )
+        painter.drawText(
+            name_rect.adjusted(used, 0, 0, 0),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            detail,
+        )
+
+    def _paint_vm(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        vm: VMInfo = index.data(Role.VM)
+        r = option.rect.adjusted(8, 8, -10, -8)
+        thumb_rect = QRect(r.left(), r.top(), THUMB_W, THUMB_H)
+        self._paint_thumbnail(painter, thumb_rect, vm, index.data(Role.THUMBNAIL))
+
+        text_left = thumb_rect.right() + 14
+        spark_rect = QRect(r.right() - SPARK_W, r.center().y() - SPARK_H // 2, SPARK_W, SPARK_H)
+        text_rect = QRect(
+            text_left, r.top(), max(0, spark_rect.left() - 16 - text_left), r.height()
+        )
+
+        bold = QFont(option.font)
+        bold.setBold(True)
+        bold.setPointSizeF(option.font.pointSizeF() * 1.1)
+        painter.setFont(bold)
+        painter.setPen(self._text_color(option))
+        name = QFontMetrics(bold).elidedText(
+            vm.display_name, Qt.TextElideMode.ElideRight, text_rect.width()
+        )
+        line_h = QFontMetrics(bold).height()
+        painter.drawText(
+            QRect(text_rect.left(), text_rect.top() + 6, text_rect.width(), line_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            name,
+        )
+
+        painter.setFont(option.font)
+        painter.setPen(self._dim_color(option))
+        small_h = QFontMetrics(option.font).height()
+        os_line = vm.os_name or "Unknown OS"
+        os_line = QFontMetrics(option.font).elidedText(
+            os_line, Qt.TextElideMode.ElideRight, text_rect.width()
+        )
+        painter.drawText(
+            QRect(text_rect.left(), text_rect.top() + 8 + line_h, text_rect.width(), small_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            os_line,
+        )
+
+        # State: a coloured dot and the word.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        y = text_rect.top() + 10 + line_h + small_h
+        dot = QRect(text_rect.left(), y + small_h // 2 - 4, 8, 8)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(STATUS_COLORS[vm.status]))
+        painter.drawEllipse(dot)
+        painter.setPen(self._text_color(option))
+        painter.drawText(
+            QRect(text_rect.left() + 14, y, text_rect.width() - 14, small_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            vm.status.value,
+        )
+
+        history = index.data(Role.CPU_HISTORY)
+        if history is not None:
+            self._paint_sparkline(painter, spark_rect, history, option)
+
+    def _paint_thumbnail(self, painter: QPainter, rect: QRect, vm: VMInfo, image) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
+        if image is not None and not image.isNull():
+            target = QRect(
+                QPointF(0, 0).toPoint(),
+                image.size().scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio),
+            )
+            target.moveCenter(rect.center())
+            painter.fillRect(rect, QColor("#111"))
+            painter.drawImage(target, image)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(rect)
+            return
+        color = QColor("#1d2733") if vm.status.active else QColor("#d9dde2")
+        painter.setBrush(color)
+        painter.drawRoundedRect(rect, 4, 4)
+        glyph = icon("open")
+        size = 28
+        glyph.paint(
+            painter, QRect(rect.center().x() - size // 2, rect.center().y() - size // 2, size, size)
+        )
+
+    def _paint_sparkline(self, painter: QPainter, rect: QRect, history, option) -> None:
+        values = list(history)[-60:]
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        bg = QColor(self._text_color(option))
+        bg.setAlphaF(0.06)
+        painter.setBrush(bg)
+        painter.drawRoundedRect(rect, 3, 3)
+        inner = rect.adjusted(2, 3, -2, -3)
+        path = sparkline_path(values, inner)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor("#2a6fb0"), 1.5))
+        painter.drawPath(path)
+        known = [v for v in values if not math.isnan(v)]
+        label = f"CPU {known[-1]:.0f}%" if known else "CPU"
+        painter.setPen(self._dim_color(option))
+        small = QFont(option.font)
+        small.setPointSizeF(max(6.0, option.font.pointSizeF() * 0.8))
+        painter.setFont(small)
+        painter.drawText(
+            rect.adjusted(0, -QFontMetrics(small).height() - 2, 0, 0),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+            label,
+        )
+
+
+def group_detail(conn: Connection) -> str:
+    """The grey text beside a connection's name: its mode, accelerator or why it is down."""
+    if conn.state is State.CONNECTED:
+        parts = [
+            p for p in (conn.mode_text, conn.accelerator.label if conn.accelerator else "") if p
+        ]
+        return " · ".join(parts)
+    if conn.state is State.CONNECTING:
+        return "Connecting…"
+    return conn.reason or "Disconnected"
+
+
+class VMListView(QTreeView):
+    """The tree of connections and VMs; every group starts expanded."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("vmList")
+        self.setHeaderHidden(True)
+        self.setRootIsDecorated(True)
+        self.setUniformRowHeights(False)
+        self.setItemDelegate(VMDelegate(self))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setAnimated(False)
+        self.setIndentation(14)
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        model.rowsInserted.connect(self._expand_new_groups)
+        model.modelReset.connect(self.expandAll)
+        self.expandAll()
+
+    def _expand_new_groups(self, parent: QModelIndex, first: int, last: int) -> None:
+        if not parent.isValid():
+            for row in range(first, last + 1):
+                self.expand(self.model().index(row, 0))
+
+    def visible_vm_keys(self) -> list[tuple[str, str]]:
+        """Keys of VM rows currently scrolled into view (thumbnails are only for these)."""
+        keys = []
+        model = self.model()
+        if model is None:
+            return keys
+        viewport = self.viewport().rect()
+        index = self.indexAt(viewport.topLeft())
+        while index.isValid():
+            rect = self.visualRect(index)
+            if rect.top() > viewport.bottom():
+                break
+            if index.data(Role.KIND) == "vm":
+                keys.append(index.data(Role.KEY))
+            index = self.indexBelow(index)
+        return keys

@@ -1,0 +1,265 @@
+"""A VM's own window: its actions, a Console tab, an Overview with live graphs, and its XML.
+
+The Console tab shows a screenshot of the guest's screen refreshed every second until the
+embedded VNC/SPICE display lands; it says so, and offers Start when the VM is off.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import libvirt
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import screenshot
+from app.core.inventory import VMInfo
+from app.core.vmstate import Action
+from app.qt.bridge import ConnectionHub
+from app.qt.jobs import Op
+from app.qt.models import VMTreeModel
+from app.qt.thumbnails import decode_thumbnail
+from widgets.graphs import ResourceGraphs
+from widgets.icons import icon
+from widgets.vm_actions import VMActions
+
+PREVIEW_MS = 1000
+WINDOW_ACTIONS = (
+    Action.START,
+    Action.SHUTDOWN,
+    Action.REBOOT,
+    Action.PAUSE,
+    Action.RESUME,
+    Action.SAVE,
+    Action.FORCE_OFF,
+    None,
+    Action.DELETE,
+)
+
+
+class ConsolePlaceholder(QWidget):
+    """Until the embedded display exists: a live-ish preview or a Start button."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.image = QLabel()
+        self.image.setObjectName("consolePreview")
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setMinimumSize(QSize(320, 180))
+        self.image.setStyleSheet("background:#111; color:#ddd; border-radius:4px;")
+        layout.addWidget(self.image, 1)
+        self.note = QLabel()
+        self.note.setObjectName("consoleNote")
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.note)
+        self.start_button = QPushButton(icon("start"), "Start")
+        self.start_button.setObjectName("consoleStart")
+        layout.addWidget(self.start_button, 0, Qt.AlignmentFlag.AlignCenter)
+
+    def show_state(self, vm: VMInfo) -> None:
+        running = vm.status.active
+        self.start_button.setVisible(not running)
+        if running:
+            self.note.setText(
+                "Preview: a screenshot of the guest, refreshed every second. The interactive "
+                "display (keyboard and mouse) comes with Nido's built-in VNC/SPICE viewer."
+            )
+        else:
+            self.image.setPixmap(QPixmap())
+            self.image.setText(f"{vm.display_name} is {vm.status.value.lower()}.")
+            self.note.setText("")
+
+    def show_image(self, image: QImage) -> None:
+        self.image.setPixmap(QPixmap.fromImage(image))
+
+
+class VMWindow(QMainWindow):
+    """One VM: actions, console preview, overview with graphs, and XML."""
+
+    def __init__(self, hub: ConnectionHub, model: VMTreeModel, vm: VMInfo) -> None:
+        super().__init__()
+        self.setObjectName("vmWindow")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.hub = hub
+        self.model = model
+        self.key = vm.key
+        self.vm = vm
+        self.resize(900, 640)
+
+        self.actions_ = VMActions(hub, model, self, lambda: self.key)
+        toolbar = QToolBar("VM", self)
+        toolbar.setMovable(False)
+        toolbar.setIconSize(QSize(22, 22))
+        for action in WINDOW_ACTIONS:
+            if action is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(self.actions_.actions[action])
+        self.addToolBar(toolbar)
+        self.actions_.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("vmTabs")
+        self.console = ConsolePlaceholder()
+        self.console.start_button.clicked.connect(lambda: self.actions_.trigger(Action.START))
+        self.tabs.addTab(self.console, "Console")
+        self.overview = QWidget()
+        form = QFormLayout(self.overview)
+        self.fields: dict[str, QLabel] = {}
+        for key in ("Name", "Operating system", "State", "vCPUs", "Memory", "Host", "UUID"):
+            label = QLabel()
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = label
+            form.addRow(f"{key}:", label)
+        self.graphs = ResourceGraphs()
+        form.addRow(self.graphs)
+        self.tabs.addTab(self.overview, "Overview")
+        self.xml_view = QPlainTextEdit()
+        self.xml_view.setObjectName("xmlView")
+        self.xml_view.setReadOnly(True)
+        self.xml_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.tabs.addTab(self.xml_view, "XML")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.setCentralWidget(self.tabs)
+
+        self._preview_busy = False
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setInterval(PREVIEW_MS)
+        self._preview_timer.timeout.connect(self._refresh_preview)
+        model.dataChanged.connect(self._model_changed)
+        model.rowsRemoved.connect(self._maybe_gone)
+        hub.statsUpdated.connect(self._stats)
+        self._show(vm)
+
+    # -- state -------------------------------------------------------------------------
+    def _model_changed(self, *_args) -> None:
+        vm = self.model.vm(*self.key)
+        if vm is not None and vm != self.vm:
+            self._show(vm)
+
+    def _maybe_gone(self, *_args) -> None:
+        if self.model.vm(*self.key) is None:
+            conn = self.hub.connection(self.key[0])
+            # Gone from a live connection means deleted (or undefined elsewhere): close.
+            if conn is None or conn.virconn is not None:
+                self.close()
+
+    def _show(self, vm: VMInfo) -> None:
+        self.vm = vm
+        self.setWindowTitle(f"{vm.display_name} — Nido")
+        conn = self.hub.connection(vm.conn_id)
+        host = conn.spec.label if conn else ""
+        if conn and conn.accelerator:
+            host += f" ({conn.accelerator.label})"
+        values = {
+            "Name": vm.name,
+            "Operating system": vm.os_name or "Unknown",
+            "State": vm.status.value,
+            "vCPUs": str(vm.vcpus),
+            "Memory": f"{vm.memory_kib / 1024:.0f} MiB",
+            "Host": host,
+            "UUID": vm.uuid,
+        }
+        for key, value in values.items():
+            self.fields[key].setText(value)
+        self.console.show_state(vm)
+        if vm.status.active and self.isVisible():
+            self._preview_timer.start()
+            self._refresh_preview()
+        else:
+            self._preview_timer.stop()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.vm.status.active:
+            self._preview_timer.start()
+            self._refresh_preview()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._preview_timer.stop()
+        super().closeEvent(event)
+
+    # -- console preview -------------------------------------------------------------------
+    def _refresh_preview(self) -> None:
+        conn = self.hub.connection(self.key[0])
+        virconn = conn.virconn if conn else None
+        if self._preview_busy or virconn is None or self.tabs.currentWidget() is not self.console:
+            return
+        self._preview_busy = True
+        size = self.console.image.size()
+        (
+            Op(_grab_preview, virconn, self.key[1], size, what="show the guest's screen")
+            .success(self._preview_ready)
+            .failure(self._preview_failed)
+            .owned_by(self)
+            .run_on(conn.workers)
+        )
+
+    def _preview_ready(self, image: QImage) -> None:
+        self._preview_busy = False
+        if self.vm.status.active:
+            self.console.show_image(image)
+
+    def _preview_failed(self, err) -> None:
+        self._preview_busy = False
+        if self.vm.status.active:
+            self.console.image.setText(html.escape(err.summary))
+
+    # -- overview and XML ----------------------------------------------------------------
+    def _stats(self, conn_id: str) -> None:
+        if conn_id != self.key[0]:
+            return
+        st = self.hub.vm_stats(*self.key)
+        if st is not None:
+            self.graphs.update_from(st)
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.xml_view:
+            self._load_xml()
+        elif self.tabs.widget(index) is self.console:
+            self._refresh_preview()
+
+    def _load_xml(self) -> None:
+        conn = self.hub.connection(self.key[0])
+        virconn = conn.virconn if conn else None
+        if virconn is None:
+            return
+        (
+            Op(_xml_of, virconn, self.key[1], what="read the VM's XML")
+            .success(self.xml_view.setPlainText)
+            .owned_by(self)
+            .run_on(conn.workers)
+        )
+
+
+def _grab_preview(virconn: libvirt.virConnect, uuid: str, size: QSize) -> QImage:
+    _mime, data = screenshot.take(virconn, uuid)
+    return decode_thumbnail(data, size)
+
+
+def _xml_of(virconn: libvirt.virConnect, uuid: str) -> str:
+    return virconn.lookupByUUIDString(uuid).XMLDesc(0)
+
+
+def fmt_rate(bps: float) -> str:
+    if math.isnan(bps):
+        return "–"
+    for unit in ("B/s", "KiB/s", "MiB/s", "GiB/s"):
+        if bps < 1024:
+            return f"{bps:.0f} {unit}"
+        bps /= 1024
+    return f"{bps:.0f} TiB/s"
