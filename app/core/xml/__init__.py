@@ -14,16 +14,8 @@ What the model does not know (elements, attributes, comments, namespaced metadat
 ``qemu:commandline``) survives unchanged.
 """
 
-from .base import (
-    ChildList,
-    XMLChild,
-    XMLChildList,
-    XMLFlag,
-    XMLObject,
-    XMLProperty,
-    XMLSize,
-    XMLState,
-)
+from .base import XMLDescriptor, XMLFlag, XMLObject, XMLProperty, XMLSize, XMLState
+from .children import ChildList, XMLChild, XMLChildList
 from .devices import (
     DEVICE_TYPES,
     IOMMU,
@@ -37,6 +29,7 @@ from .devices import (
     Console,
     Controller,
     Device,
+    DeviceBase,
     Devices,
     Disk,
     Emulator,
@@ -89,6 +82,7 @@ __all__ = [
     "Console",
     "Controller",
     "Device",
+    "DeviceBase",
     "Devices",
     "Disk",
     "Domain",
@@ -123,6 +117,7 @@ __all__ = [
     "Watchdog",
     "XMLChild",
     "XMLChildList",
+    "XMLDescriptor",
     "XMLFlag",
     "XMLObject",
     "XMLParseError",
