@@ -1,0 +1,104 @@
+"""Domain XML for test guests, as plain text.
+
+The application builds its XML through its own model; tests that only need *a* running
+guest use these literal templates. Every value is escaped, names included. The devices are
+the least a test needs: one vCPU, no disk or network, no USB, no balloon, a standard VGA
+card with a VNC server that listens nowhere (clients connect with ``openGraphicsFD``), and
+optionally the first serial port logged to a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from tests.guest.linux import LinuxGuest
+
+_ACCELS = ("kvm", "qemu")
+
+
+def _devices(serial_log: Path | None, vnc: bool) -> str:
+    parts = ["    <controller type='usb' model='none'/>"]
+    if serial_log is not None:
+        parts.append(
+            "    <serial type='file'>\n"
+            f"      <source path={quoteattr(str(serial_log))}/>\n"
+            "      <target port='0'/>\n"
+            "    </serial>"
+        )
+    if vnc:
+        parts.append(
+            "    <graphics type='vnc' autoport='yes'>\n      <listen type='none'/>\n    </graphics>"
+        )
+    parts += [
+        "    <video>\n      <model type='vga' heads='1' primary='yes'/>\n    </video>",
+        "    <memballoon model='none'/>",
+    ]
+    return "\n".join(parts)
+
+
+def _domain(name: str, accel: str, memory_mib: int, os_extra: str, devices: str) -> str:
+    if accel not in _ACCELS:
+        raise ValueError(f"accel must be one of {_ACCELS}, not {accel!r}")
+    return f"""\
+<domain type={quoteattr(accel)}>
+  <name>{escape(name)}</name>
+  <memory unit='MiB'>{int(memory_mib)}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+{os_extra}
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+  </features>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+{devices}
+  </devices>
+</domain>
+"""
+
+
+def domain_xml(
+    name: str,
+    guest: LinuxGuest,
+    accel: str,
+    *,
+    serial_log: Path | None = None,
+    memory_mib: int = 96,
+    vnc: bool = True,
+) -> str:
+    """XML for ``guest`` booted directly from its kernel and initramfs."""
+    os_extra = (
+        f"    <kernel>{escape(str(guest.kernel))}</kernel>\n"
+        f"    <initrd>{escape(str(guest.initrd))}</initrd>\n"
+        f"    <cmdline>{escape(guest.cmdline)}</cmdline>"
+    )
+    return _domain(name, accel, memory_mib, os_extra, _devices(serial_log, vnc))
+
+
+def cdrom_domain_xml(
+    name: str,
+    iso: Path,
+    accel: str,
+    *,
+    serial_log: Path | None = None,
+    memory_mib: int = 64,
+    vnc: bool = True,
+) -> str:
+    """XML for a guest that boots from ``iso`` on an IDE CD-ROM drive."""
+    cdrom = (
+        "    <disk type='file' device='cdrom'>\n"
+        "      <driver name='qemu' type='raw'/>\n"
+        f"      <source file={quoteattr(str(iso))}/>\n"
+        "      <target dev='hdc' bus='ide'/>\n"
+        "      <readonly/>\n"
+        "    </disk>\n"
+    )
+    os_extra = "    <boot dev='cdrom'/>"
+    return _domain(name, accel, memory_mib, os_extra, cdrom + _devices(serial_log, vnc))

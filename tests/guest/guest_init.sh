@@ -1,0 +1,81 @@
+#!/bin/busybox sh
+# /init of the Nido test guest (PID 1), a template filled in by tests/guest/linux.py.
+# It must never exit: the kernel panics when PID 1 does.
+/bin/busybox --install -s /bin
+export PATH=/bin HOME=/ PS1='nido-guest# '
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+say() {  # to the screen and to the serial log
+    for t in /dev/tty0 /dev/ttyS0; do
+        [ -c "$t" ] && printf '%b\n' "$*" > "$t" 2>/dev/null
+    done
+}
+
+load() {
+    while read -r m; do
+        insmod "/lib/modules/$m" || say "nido-guest: insmod $m failed"
+    done < "$1"
+}
+
+load /lib/modules/load-order
+# A stock kernel booted through its real-mode setup with vga=0x392 has a VESA framebuffer
+# already. One entered through PVH has none: bring up the bochs DRM driver for it.
+[ -c /dev/fb0 ] || load /lib/modules/load-order-display
+
+# A steady picture: no blinking cursor, so an idle screen sends no display updates.
+echo 0 > /sys/class/graphics/fbcon/cursor_blink 2>/dev/null
+printf '\033[2J\033[H' > /dev/tty0
+fb=/sys/class/graphics/fb0
+if [ -c /dev/fb0 ] && [ "$(cat $fb/virtual_size)" = "@WIDTH@,@HEIGHT@" ] \
+        && [ "$(cat $fb/bits_per_pixel)" = @BPP@ ] && [ "$(cat $fb/stride)" = @STRIDE@ ]; then
+    # Whole blocks of several rows: the DRM fbdev emulation of Linux 6.1 flushes nothing
+    # for a write of exactly one full row.
+    zcat /share/pattern.gz \
+        | dd iflag=fullblock bs=@BLOCK@ seek=@SEEK_BLOCKS@ of=/dev/fb0 2>/dev/null
+fi
+
+banner=$(printf '    %-58s' "Nido test guest  --  Linux $(uname -r), busybox")
+blank=$(printf '%62s' '')
+say "\033[1;97;44m$blank\033[0m"
+say "\033[1;97;44m$banner\033[0m"
+say "\033[1;97;44m$blank\033[0m"
+say "\033[1;93m    Press the ACPI power button (virsh shutdown) to power off.\033[0m"
+say ""
+
+# Open every power button before saying we are ready, so that a press right after the
+# marker is buffered by evdev and never lost.
+fd=3
+buttons=""
+for ev in /sys/class/input/event*; do
+    [ "$(cat "$ev/device/name" 2>/dev/null)" = "Power Button" ] || continue
+    eval "exec $fd</dev/input/${ev##*/}"
+    buttons="$buttons $fd"
+    fd=$((fd + 1))
+done
+[ -n "$buttons" ] || say "nido-guest: no ACPI power button found, shutdown will not work"
+
+for fd in $buttons; do
+    (
+        eval "dd bs=24 count=1 of=/dev/null <&$fd" 2>/dev/null
+        say "\n@POWEROFF_MARKER@: power button pressed, powering off"
+        poweroff -f
+    ) &
+done
+for fd in $buttons; do eval "exec $fd<&-"; done
+
+# An interactive shell on the VGA console, for keyboard tests.
+(
+    while :; do
+        setsid sh -c 'exec sh -i </dev/tty1 >/dev/tty1 2>&1'
+        sleep 1
+    done
+) &
+
+say "@READY_MARKER@"
+
+# Sleeping costs one wake-up a day: an idle guest should cost QEMU next to nothing.
+while :; do
+    sleep 86400
+done
