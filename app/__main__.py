@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-from app import cli
+from app import cli, logsetup
 
 
 def main(argv: list[str] | None = None) -> int:
     options = cli.parse(sys.argv[1:] if argv is None else argv)
+    logsetup.route_libvirt_log()  # before libvirt is first imported
     application = importlib.import_module("widgets.application")
     return application.run(options)
 

@@ -33,3 +33,12 @@ def setup(debug: bool) -> Path:
         stream.setFormatter(fmt)
         root.addHandler(stream)
     return path
+
+
+def route_libvirt_log() -> Path:
+    """Send libvirt's own log (warnings and worse) to a file beside Nido's, instead of the
+    terminal. libvirt reads this when it initialises, so call it before importing it."""
+    path = log_dir() / "libvirt.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("LIBVIRT_LOG_OUTPUTS", f"3:file:{path}")
+    return path

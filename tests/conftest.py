@@ -1,9 +1,16 @@
-"""Shared test set-up: Qt runs offscreen, and every test gets its own XDG directories so
-nothing touches the real user's settings, VMs or logs."""
+"""Shared test set-up: Qt runs offscreen, and tests get their own XDG directories so
+nothing touches the real user's settings, VMs or logs.
+
+Config and state directories are fresh for each test. The data and runtime directories are
+one per test session: libvirt's embedded QEMU driver can be opened with only one root per
+process (a second root fails with "already open with path ..."), and "This computer" puts
+its root under the data directory, reached through a short link in the runtime directory.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,15 +18,33 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+_SESSION_DATA = Path(tempfile.mkdtemp(prefix="nido-data-", dir="/tmp"))
+_SESSION_RUNTIME = Path(tempfile.mkdtemp(prefix="nr", dir="/tmp"))
+os.environ["XDG_DATA_HOME"] = str(_SESSION_DATA)
+os.environ["XDG_RUNTIME_DIR"] = str(_SESSION_RUNTIME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SESSION_DATA, ignore_errors=True)
+    shutil.rmtree(_SESSION_RUNTIME, ignore_errors=True)
+
 
 @pytest.fixture(autouse=True)
 def private_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Fresh config, data, state and runtime directories for each test."""
-    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+    """Fresh config and state directories for each test."""
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
         d = tmp_path / name.lower()
         d.mkdir()
         monkeypatch.setenv(name, str(d))
-    runtime = Path(tempfile.mkdtemp(prefix="nr", dir="/tmp"))
-    runtime.chmod(0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("XDG_DATA_HOME", str(_SESSION_DATA))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(_SESSION_RUNTIME))
     return tmp_path
+
+
+@pytest.fixture
+def own_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A runtime directory of the test's own, for tests that make links in it."""
+    runtime = Path(tempfile.mkdtemp(prefix="nr", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    yield runtime
+    shutil.rmtree(runtime, ignore_errors=True)

@@ -43,12 +43,25 @@ class Nido(QObject):
         self.vm_windows: dict[tuple[str, str], QObject] = {}
         self._pending_console: tuple[str | None, str] | None = None
         self._shutdown_flow: quit_flow.GuestShutdown | None = None
+        self._listed: set[str] = set()
         self.model.rowsInserted.connect(self._check_pending_console)
         self.model.dataChanged.connect(self._check_pending_console)
         jobs.set_default_failure_handler(lambda err: show_error(self.window, err))
 
     def start(self) -> None:
         self.hub.start()
+        self.hub.vmsReset.connect(self._log_first_listing)
+
+    def _log_first_listing(self, conn_id: str, vms: list) -> None:
+        """Log when each connection's list is first on screen (startup diagnostics, and
+        what the startup benchmark reads)."""
+        if conn_id in self._listed:
+            return
+        self._listed.add(conn_id)
+        conn = self.hub.connection(conn_id)
+        label = conn.spec.label if conn else conn_id
+        # Logged from the event loop once the rows are in and painted.
+        QTimer.singleShot(0, lambda: log.info("startup: %d VMs of %s listed", len(vms), label))
 
     # -- requests (command line, or a second launch) ---------------------------------------
     def handle(self, connect: str | None, console: str | None) -> None:

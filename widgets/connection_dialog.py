@@ -3,6 +3,8 @@ remote host over SSH, or any URI, with the resulting URI shown as it is typed.""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -108,10 +110,10 @@ class ConnectionDialog(QDialog):
         try:
             uri = self._uri()
         except ValueError as exc:
-            self.preview.setText(f"<span style='color:#c0392b'>{exc}.</span>")
+            self.preview.setText(f"<span style='color:#c0392b'>{html.escape(str(exc))}.</span>")
             ok.setEnabled(False)
             return
-        self.preview.setText(f"URI: <tt>{uri}</tt>")
+        self.preview.setText(f"URI: <tt>{html.escape(uri)}</tt>")
         ok.setEnabled(True)
 
     def spec(self) -> ConnectionSpec:

@@ -9,7 +9,16 @@ import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QIcon,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QStyle,
@@ -89,12 +98,13 @@ class VMDelegate(QStyledItemDelegate):
                 opt = QStyleOptionViewItem(option)
                 self.initStyleOption(opt, index)
                 opt.text = ""
-                opt.icon = icon("")
+                opt.icon = QIcon()
                 style.drawPrimitive(
                     QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, option.widget
                 )
             if index.data(Role.KIND) == "connection":
-                self._paint_group(painter, option, index.data(Role.CONNECTION))
+                count = index.model().rowCount(index)
+                self._paint_group(painter, option, index.data(Role.CONNECTION), count)
             else:
                 self._paint_vm(painter, option, index)
         finally:
@@ -111,7 +121,7 @@ class VMDelegate(QStyledItemDelegate):
         return color
 
     def _paint_group(
-        self, painter: QPainter, option: QStyleOptionViewItem, conn: Connection
+        self, painter: QPainter, option: QStyleOptionViewItem, conn: Connection, count: int
     ) -> None:
         r = option.rect.adjusted(6, 0, -8, 0)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -131,7 +141,7 @@ class VMDelegate(QStyledItemDelegate):
         used = QFontMetrics(bold).horizontalAdvance(label) + 12
         painter.setFont(option.font)
         painter.setPen(self._dim_color(option))
-        detail = group_detail(conn)
+        detail = group_detail(conn, count)
         metrics = QFontMetrics(option.font)
         detail = metrics.elidedText(
             detail, Qt.TextElideMode.ElideRight, max(0, name_rect.width() - used)
@@ -249,13 +259,12 @@ class VMDelegate(QStyledItemDelegate):
         )
 
 
-def group_detail(conn: Connection) -> str:
+def group_detail(conn: Connection, vm_count: int = -1) -> str:
     """The grey text beside a connection's name: its mode, accelerator or why it is down."""
     if conn.state is State.CONNECTED:
-        parts = [
-            p for p in (conn.mode_text, conn.accelerator.label if conn.accelerator else "") if p
-        ]
-        return " · ".join(parts)
+        accel = conn.accelerator.label if conn.accelerator else ""
+        empty = "no VMs yet" if vm_count == 0 else ""
+        return " · ".join(p for p in (conn.mode_text, accel, empty) if p)
     if conn.state is State.CONNECTING:
         return "Connecting…"
     return conn.reason or "Disconnected"

@@ -289,11 +289,13 @@ class Connection:
             libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
         ):
             ids.append(conn.domainEventRegisterAny(None, event_id, self._on_domain_event, event_id))
-        caps = conn.getCapabilities()
-        local = not uris.is_remote(self.uri)
-        self.accelerator = accel.choose_accelerator(
-            caps, local_pvm=accel.local_kvm_is_pvm() if local else None
-        )
+        if uris.driver_of(self.uri) == "qemu":
+            local = not uris.is_remote(self.uri)
+            self.accelerator = accel.choose_accelerator(
+                conn.getCapabilities(), local_pvm=accel.local_kvm_is_pvm() if local else None
+            )
+        else:
+            self.accelerator = None  # other hypervisors have no KVM-or-TCG choice
         try:
             self.hostname = conn.getHostname()
         except libvirt.libvirtError:

@@ -17,9 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# UNIX socket paths are limited to 107 bytes. libvirt puts QEMU monitor sockets at
-# <root>/run/qemu/domain-<id>-<name up to 20>/monitor.sock, about 50 bytes below the root.
-EMBED_ROOT_MAX = 56
+from app.core.embedded import prepare_root
+
+# UNIX socket paths are limited to 107 bytes. The longest that libvirt makes below the root
+# is a guest-agent channel:
+# <root>/lib/qemu/channel/target/domain-<id>-<name up to 20>/org.qemu.guest_agent.0
+EMBED_ROOT_MAX = 107 - len(
+    "/lib/qemu/channel/target/domain-9999-12345678901234567890/org.qemu.guest_agent.0"
+)
 
 
 class Kind(enum.Enum):
@@ -141,7 +146,7 @@ def embed_root(real: Path | None = None) -> str:
     """The embedded driver's root: <XDG data>/nido/embed, reached through a short symlink
     when the real path is too long for the UNIX sockets libvirt makes below it."""
     real = real or data_dir() / "embed"
-    real.mkdir(parents=True, exist_ok=True, mode=0o700)
+    prepare_root(real)
     if len(str(real)) <= EMBED_ROOT_MAX:
         return str(real)
     short_dir = Path(os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/nido-{os.getuid()}")
@@ -192,10 +197,15 @@ def find_daemon_socket(which: str) -> str | None:
     return first_existing(session_socket_candidates())
 
 
+def driver_of(uri: str) -> str:
+    """'qemu' for qemu+ssh://..., 'test' for test:///default."""
+    return urllib.parse.urlsplit(uri).scheme.split("+", 1)[0]
+
+
 def describe(uri: str) -> str:
     """A short human name for a URI: 'system on host', 'session', 'embedded'."""
     parsed = urllib.parse.urlsplit(uri)
-    driver = parsed.scheme.split("+", 1)[0]
+    driver = driver_of(uri)
     host = parsed.hostname or ""
     where = f" on {host}" if host else ""
     if is_embed_uri(uri):

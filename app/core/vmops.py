@@ -137,14 +137,7 @@ def delete_vm(virconn: libvirt.virConnect, uuid: str, disk_paths: list[str]) -> 
         if dom.isActive():
             dom.destroy()
         if dom.isPersistent():
-            flags = (
-                libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
-                | getattr(libvirt, "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA", 0)
-                | getattr(libvirt, "VIR_DOMAIN_UNDEFINE_TPM", 0)
-            )
-            dom.undefineFlags(flags)
+            dom.undefineFlags(_undefine_flags(dom))
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc, f"delete “{name}”") from exc
     failures = []
@@ -153,6 +146,27 @@ def delete_vm(virconn: libvirt.virConnect, uuid: str, disk_paths: list[str]) -> 
         if problem:
             failures.append(f"{path}: {problem}")
     return failures
+
+
+def _undefine_flags(dom: libvirt.virDomain) -> int:
+    """The undefine flags this domain needs, and no others: drivers refuse flags they do
+    not know, and an older host may not know the newer ones."""
+    model = Domain.from_xml(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    flags = 0
+    if dom.hasManagedSaveImage(0):
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+    if dom.snapshotNum(0) > 0:
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+    try:
+        if dom.listAllCheckpoints(0):
+            flags |= libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+    except libvirt.libvirtError:
+        pass  # the driver has no checkpoints at all
+    if model.os.nvram is not None or model.os.firmware == "efi":
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+    if any(t.backend_type == "emulator" for t in model.devices.tpms):
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_TPM
+    return flags
 
 
 def _delete_image(virconn: libvirt.virConnect, path: str) -> str:

@@ -7,6 +7,7 @@ The embedded libvirt driver locks its root directory, so a second process could 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -14,13 +15,18 @@ import os
 from PySide6.QtCore import QDir, QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
+from app.core.settings import config_dir
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_MS = 1500
 
 
 def server_name() -> str:
-    return f"nido-{os.getuid()}"
+    """One name per user and settings directory: a person has one Nido, while a test or
+    benchmark with its own XDG directories is a Nido of its own."""
+    tag = hashlib.sha1(str(config_dir()).encode()).hexdigest()[:8]
+    return f"nido-{os.getuid()}-{tag}"
 
 
 class SingleInstance(QObject):

@@ -104,27 +104,33 @@ def test_daemon_uri_without_a_socket_is_left_alone() -> None:
     assert uris.daemon_uri_with_socket("qemu:///system", lambda _w: None) == "qemu:///system"
 
 
-def test_embed_root_is_short_enough_for_unix_sockets(tmp_path: Path) -> None:
+def test_embed_root_is_short_enough_for_unix_sockets(tmp_path: Path, own_runtime_dir) -> None:
     real = tmp_path / ("very-long-directory-name-" * 3) / "nido" / "embed"
     root = uris.embed_root(real)
     assert len(root) <= uris.EMBED_ROOT_MAX
     assert os.path.realpath(root) == str(real)
     # Calling again reuses the same link.
     assert uris.embed_root(real) == root
+    assert (real / "etc" / "qemu.conf").exists()  # Nido's driver settings are in place
 
 
-def test_embed_root_uses_the_real_path_when_short() -> None:
-    real = Path(os.environ["XDG_RUNTIME_DIR"]) / "e"  # a short /tmp/nr... path
+def test_embed_root_uses_the_real_path_when_short(own_runtime_dir) -> None:
+    real = own_runtime_dir / "e"  # a short /tmp/nr... path
     assert len(str(real)) <= uris.EMBED_ROOT_MAX
     assert uris.embed_root(real) == str(real)
     assert real.is_dir()
 
 
-def test_default_embed_root_lives_under_xdg_data() -> None:
+def test_default_embed_root_lives_under_xdg_data(own_runtime_dir) -> None:
     root = uris.embed_root()
     assert os.path.realpath(root) == os.path.realpath(
         os.path.join(os.environ["XDG_DATA_HOME"], "nido", "embed")
     )
+
+
+def test_driver_of() -> None:
+    assert uris.driver_of("qemu+ssh://a@b/system") == "qemu"
+    assert uris.driver_of("test:///default") == "test"
 
 
 def test_describe_and_is_remote() -> None:

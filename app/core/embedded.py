@@ -1,0 +1,51 @@
+"""The embedded QEMU driver's root directory: where it is, and the qemu.conf Nido writes
+there the first time.
+
+`qemu:///embed?root=DIR` runs libvirt's QEMU driver inside Nido, with no daemon. Two
+defaults of that driver assume daemons or a system layout, so Nido's qemu.conf changes them:
+- `stdio_handler = "file"`: QEMU's output goes to a log file under DIR instead of to
+  virtlogd, which is a daemon.
+- When Nido runs as root, QEMU runs as root too. Otherwise the driver would run QEMU as
+  `libvirt-qemu`, which cannot reach DIR inside root's 0700 home, and would relabel
+  (chown, and mark with xattrs) every image and kernel it opens.
+A person's own edits to that file are kept: it is written only when missing.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+from pathlib import Path
+
+CONF_NAME = "qemu.conf"
+
+
+def qemu_conf_text(euid: int | None = None) -> str:
+    euid = os.geteuid() if euid is None else euid
+    lines = [
+        "# Written by Nido for its embedded QEMU driver; edit freely, Nido will not overwrite it.",
+        'stdio_handler = "file"',
+    ]
+    if euid == 0:
+        user = pwd.getpwuid(euid).pw_name
+        group = grp.getgrgid(os.getegid()).gr_name
+        lines += [
+            f'user = "{user}"',
+            f'group = "{group}"',
+            "dynamic_ownership = 0",
+            "remember_owner = 0",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def prepare_root(root: Path) -> Path:
+    """Make sure `root` exists and holds Nido's qemu.conf; returns the conf's path."""
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    conf = root / "etc" / CONF_NAME
+    if not conf.exists():
+        conf.parent.mkdir(parents=True, exist_ok=True)
+        tmp = conf.with_suffix(".tmp")
+        tmp.write_text(qemu_conf_text(), encoding="utf-8")
+        os.replace(tmp, conf)
+    return conf

@@ -1,0 +1,86 @@
+"""Against a real libvirt daemon (a private one): a VM defined with virsh appears within a
+second, and after the daemon restarts Nido reconnects on its own."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from app.core import uris
+from app.core.connection import ConnectionSpec, State
+from app.core.settings import Settings
+from app.qt.bridge import ConnectionHub
+from app.qt.models import VMTreeModel
+from tests.support.private_daemon import PrivateDaemon
+from widgets.main_window import MainWindow
+from widgets.vm_list import group_detail
+
+pytestmark = pytest.mark.integration
+
+VIRSH = shutil.which("virsh")
+
+
+@pytest.fixture
+def daemon():
+    d = PrivateDaemon()
+    d.start()
+    yield d
+    d.cleanup()
+
+
+@pytest.fixture
+def ui(qtbot, daemon, failures):
+    uri = daemon.uri("qemu", "session")
+    hub = ConnectionHub(
+        Settings(connections=[ConnectionSpec(kind=uris.Kind.CUSTOM, uri=uri, name="Daemon")]),
+        save_settings=False,
+    )
+    model = VMTreeModel(hub)
+    window = MainWindow(hub, model)
+    qtbot.addWidget(window)
+    hub.start()
+    window.show()
+    conn = hub.connections()[0]
+    qtbot.waitUntil(lambda: conn.state is State.CONNECTED, timeout=20000)
+    yield hub, model, window, conn
+    hub.shutdown()
+
+
+def virsh(daemon: PrivateDaemon, *args: str) -> str:
+    out = subprocess.run(
+        [VIRSH, "-c", daemon.uri("qemu", "session"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return out.stdout
+
+
+def test_vm_defined_with_virsh_appears_within_a_second(ui, daemon, qtbot, tmp_path) -> None:
+    _hub, model, _window, _conn = ui
+    xml = tmp_path / "v.xml"
+    xml.write_text(
+        "<domain type='qemu'><name>from-virsh</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64'>hvm</type></os></domain>"
+    )
+    t0 = time.monotonic()
+    virsh(daemon, "define", str(xml))
+    qtbot.waitUntil(lambda: model.find_vm_by_name("from-virsh") is not None, timeout=1000)
+    print(f"\nvirsh define -> row in the list: {time.monotonic() - t0:.3f} s")
+    virsh(daemon, "undefine", "from-virsh")
+    qtbot.waitUntil(lambda: model.find_vm_by_name("from-virsh") is None, timeout=1000)
+
+
+def test_reconnects_by_itself_after_the_daemon_restarts(ui, daemon, qtbot) -> None:
+    _hub, _model, _window, conn = ui
+    daemon.stop()
+    qtbot.waitUntil(lambda: conn.state is State.DISCONNECTED, timeout=10000)
+    assert "closed the connection" in conn.reason or "Retrying" in conn.reason
+    assert "Retrying" in group_detail(conn)
+    daemon.start()
+    qtbot.waitUntil(lambda: conn.state is State.CONNECTED, timeout=20000)
+    assert group_detail(conn).startswith("QEMU/KVM session")

@@ -1,0 +1,105 @@
+"""Deleting a VM (with the choice about its disks) and the VM window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QCheckBox, QDialog
+
+from app.core import uris
+from app.core.connection import ConnectionSpec, State
+from app.core.settings import Settings
+from app.core.vmstate import Action, Status
+from app.qt.bridge import ConnectionHub
+from app.qt.models import VMTreeModel
+from tests.support.testdriver import domain, node_uri
+from tests.widgets.conftest import answer_next_dialog
+from widgets.main_window import MainWindow
+from widgets.vm_window import VMWindow
+
+CDROM = (
+    "<disk type='file' device='cdrom'><source file='{iso}'/>"
+    "<target dev='sda' bus='sata'/><readonly/></disk>"
+)
+
+
+@pytest.fixture
+def disks_env(qtbot, tmp_path: Path, failures):
+    own = tmp_path / "own.qcow2"
+    shared = tmp_path / "shared.qcow2"
+    iso = tmp_path / "install.iso"
+    for f in (own, shared, iso):
+        f.write_bytes(b"x" * 1024)
+    victim = domain("victim", disk=str(own)).replace(
+        "</devices>",
+        f"<disk type='file' device='disk'><source file='{shared}'/><target dev='vdb' bus='virtio'/>"
+        f"</disk>{CDROM.format(iso=iso)}</devices>",
+    )
+    neighbour = domain("neighbour", state="shutoff", disk=str(shared))
+    uri = node_uri(tmp_path, [victim, neighbour])
+    hub = ConnectionHub(
+        Settings(connections=[ConnectionSpec(kind=uris.Kind.CUSTOM, uri=uri)]), save_settings=False
+    )
+    model = VMTreeModel(hub)
+    window = MainWindow(hub, model)
+    qtbot.addWidget(window)
+    hub.start()
+    qtbot.waitUntil(lambda: len(model.all_vms()) == 2, timeout=5000)
+    yield hub, model, window, own, shared, iso
+    hub.shutdown()
+
+
+def test_delete_offers_own_disks_protects_shared_ones_and_never_the_iso(disks_env, qtbot) -> None:
+    _hub, model, window, own, shared, iso = disks_env
+    victim = model.find_vm_by_name("victim")
+    window.select_vm(victim.conn_id, victim.uuid)
+    seen: list[QDialog] = []
+
+    def choose(dialog):
+        seen.append(dialog)
+        boxes = {b.text(): b for b in dialog.findChildren(QCheckBox)}
+        assert any(str(own) in t for t in boxes)
+        assert not any(str(iso) in t for t in boxes), "an install disc must never be offered"
+        shared_box = next(b for t, b in boxes.items() if str(shared) in t)
+        assert not shared_box.isEnabled() and "neighbour" in shared_box.text()
+        return dialog.delete_button
+
+    answer_next_dialog(choose)
+    window.vm_actions.actions[Action.DELETE].trigger()
+    qtbot.waitUntil(lambda: model.find_vm_by_name("victim") is None, timeout=5000)
+    qtbot.waitUntil(lambda: not own.exists(), timeout=3000)
+    assert shared.exists() and iso.exists()
+    assert model.find_vm_by_name("neighbour") is not None
+    assert seen and seen[0].windowTitle() == "Delete VM"
+
+
+def test_cancelled_delete_keeps_everything(disks_env, qtbot) -> None:
+    _hub, model, window, own, _shared, _iso = disks_env
+    victim = model.find_vm_by_name("victim")
+    window.select_vm(victim.conn_id, victim.uuid)
+    seen = answer_next_dialog(lambda d: d.reject())  # the person presses Cancel / Escape
+    window.vm_actions.actions[Action.DELETE].trigger()
+    qtbot.waitUntil(lambda: bool(seen), timeout=3000)
+    qtbot.wait(300)
+    assert model.find_vm_by_name("victim") is not None and own.exists()
+    assert window.vm_actions.actions[Action.DELETE].isEnabled()
+
+
+def test_vm_window_shows_details_state_and_xml(disks_env, qtbot) -> None:
+    hub, model, _window, *_ = disks_env
+    vm = model.find_vm_by_name("victim")
+    vmw = VMWindow(hub, model, vm)
+    qtbot.addWidget(vmw)
+    vmw.show()
+    assert vmw.windowTitle() == "victim — Nido"
+    assert vmw.fields["State"].text() == "Running"
+    assert vmw.fields["Operating system"].text() == "Debian 12"
+    assert vmw.fields["Memory"].text() == "256 MiB"
+    vmw.tabs.setCurrentWidget(vmw.xml_view)
+    qtbot.waitUntil(lambda: "<name>victim</name>" in vmw.xml_view.toPlainText(), timeout=3000)
+    # Pause from the VM window's own toolbar; the window follows the event.
+    vmw.actions_.actions[Action.PAUSE].trigger()
+    qtbot.waitUntil(lambda: vmw.fields["State"].text() == "Paused", timeout=3000)
+    assert model.find_vm_by_name("victim").status is Status.PAUSED
+    assert hub.connections()[0].state is State.CONNECTED

@@ -1,0 +1,178 @@
+"""The main window over a real (test-driver) libvirt: grouping, rows, filter, actions that
+follow the VM's state, confirmations, and the status line."""
+
+from __future__ import annotations
+
+import libvirt
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.core import vmops
+from app.core.vmstate import Action, Status
+from app.qt.models import Role
+from tests.widgets.conftest import answer_next_dialog, button_with_text
+
+
+def visible_names(window) -> list[str]:
+    proxy = window.proxy
+    names = []
+    for g in range(proxy.rowCount()):
+        group = proxy.index(g, 0)
+        names.append(f"[{group.data()}]")
+        for r in range(proxy.rowCount(group)):
+            names.append(proxy.index(r, 0, group).data())
+    return names
+
+
+def test_vms_are_grouped_under_their_connection_sorted_by_name(env, qtbot) -> None:
+    assert visible_names(env.window) == ["[Test]", "db", "old", "web"]
+    web = env.vm_named("web")
+    assert web.status is Status.RUNNING and web.os_name == "Debian 12" and web.vcpus == 2
+    assert env.vm_named("db").os_name == "Fedora 38"
+    assert env.vm_named("old").os_name == ""
+    qtbot.waitUntil(lambda: env.window.summary.text() == "3 VMs, 2 running", timeout=1000)
+
+
+def test_filter_matches_name_os_and_state(env, qtbot) -> None:
+    env.window.filter.setText("fed")
+    assert visible_names(env.window) == ["[Test]", "db"]
+    env.window.filter.setText("shut off")
+    assert visible_names(env.window) == ["[Test]", "old"]
+    env.window.filter.setText("nothing-like-this")
+    assert visible_names(env.window) == []
+    env.window.filter.clear()
+    assert visible_names(env.window) == ["[Test]", "db", "old", "web"]
+
+
+def actions_enabled(env) -> set[Action]:
+    return {a for a, qa in env.window.vm_actions.actions.items() if qa.isEnabled()}
+
+
+def select(env, name: str) -> None:
+    vm = env.vm_named(name)
+    assert env.window.select_vm(vm.conn_id, vm.uuid)
+
+
+def test_actions_follow_the_selected_vms_state(env) -> None:
+    assert actions_enabled(env) == set()  # nothing selected
+    select(env, "web")
+    assert Action.SHUTDOWN in actions_enabled(env) and Action.START not in actions_enabled(env)
+    select(env, "db")
+    assert Action.RESUME in actions_enabled(env) and Action.PAUSE not in actions_enabled(env)
+    select(env, "old")
+    assert actions_enabled(env) == {Action.OPEN, Action.START, Action.DELETE}
+
+
+def test_pause_then_resume_through_libvirt_events(env, qtbot) -> None:
+    select(env, "web")
+    env.window.vm_actions.actions[Action.PAUSE].trigger()
+    qtbot.waitUntil(lambda: env.vm_named("web").status is Status.PAUSED, timeout=3000)
+    assert Action.RESUME in actions_enabled(env)
+    assert Action.PAUSE not in actions_enabled(env)
+    assert "done" in env.window.statusBar().currentMessage()
+    env.window.vm_actions.actions[Action.RESUME].trigger()
+    qtbot.waitUntil(lambda: env.vm_named("web").status is Status.RUNNING, timeout=3000)
+
+
+def test_start_and_save_state_then_start_restores(env, qtbot) -> None:
+    select(env, "old")
+    env.window.vm_actions.actions[Action.START].trigger()
+    qtbot.waitUntil(lambda: env.vm_named("old").status is Status.RUNNING, timeout=3000)
+    env.window.vm_actions.actions[Action.SAVE].trigger()
+    qtbot.waitUntil(lambda: env.vm_named("old").status is Status.SAVED, timeout=3000)
+    assert Action.START in actions_enabled(env)
+    env.window.vm_actions.actions[Action.START].trigger()
+    qtbot.waitUntil(lambda: env.vm_named("old").status is Status.RUNNING, timeout=3000)
+
+
+def test_force_off_asks_first_and_cancel_keeps_it_running(env, qtbot) -> None:
+    select(env, "web")
+    seen = answer_next_dialog(button_with_text("Cancel"))
+    env.window.vm_actions.actions[Action.FORCE_OFF].trigger()
+    assert "Force off “web”?" in seen[0].text()
+    qtbot.wait(200)
+    assert env.vm_named("web").status is Status.RUNNING
+    answer_next_dialog(button_with_text("Force Off"))
+    env.window.vm_actions.actions[Action.FORCE_OFF].trigger()
+    qtbot.waitUntil(lambda: env.vm_named("web").status is Status.SHUTOFF, timeout=3000)
+
+
+def test_a_vm_defined_elsewhere_appears_without_polling(env, qtbot) -> None:
+    virconn = env.conn.virconn
+    virconn.defineXML(
+        "<domain type='test'><name>newcomer</name><memory>65536</memory>"
+        "<os><type>hvm</type></os></domain>"
+    )
+    qtbot.waitUntil(lambda: env.vm_named("newcomer") is not None, timeout=1000)
+    assert "newcomer" in visible_names(env.window)
+    virconn.lookupByName("newcomer").undefine()
+    qtbot.waitUntil(lambda: env.vm_named("newcomer") is None, timeout=1000)
+
+
+def test_a_failed_action_shows_its_summary_and_details(env, qtbot, monkeypatch) -> None:
+    def failing_start(dom: libvirt.virDomain) -> None:
+        dom.connect().lookupByName("no-such-vm")  # a real libvirt error
+
+    monkeypatch.setitem(vmops._SIMPLE, Action.START, failing_start)
+    select(env, "old")
+    seen = answer_next_dialog(button_with_text("Close"))
+    env.window.vm_actions.actions[Action.START].trigger()
+    qtbot.waitUntil(lambda: bool(seen), timeout=3000)
+    box: QMessageBox = seen[0]
+    assert box.text() == "Could not start “old”: it no longer exists."
+    assert "Domain not found" in box.detailedText()
+    assert Action.START in actions_enabled(env)  # not stuck in a busy state
+
+
+def test_context_menu_offers_the_vm_actions(env, qtbot) -> None:
+    vm = env.vm_named("web")
+    env.window.select_vm(vm.conn_id, vm.uuid)
+    index = env.window.view.currentIndex()
+    rect = env.window.view.visualRect(index)
+    env.window.view.customContextMenuRequested.emit(rect.center())
+    menus = [
+        m
+        for m in env.window.findChildren(type(env.window.menuBar().actions()[0].menu()))
+        if m.objectName() == "contextMenu"
+    ]
+    assert menus, "no context menu opened"
+    texts = [a.text().replace("&", "") for a in menus[-1].actions() if not a.isSeparator()]
+    assert texts[:2] == ["Open", "Start"] and "Delete…" in texts
+    menus[-1].close()
+
+
+def test_shortcuts_are_set() -> None:
+    from widgets.vm_actions import SPECS
+
+    shortcuts = [spec[2] for spec in SPECS.values()]
+    assert len(set(shortcuts)) == len(shortcuts)  # no two actions share a key
+
+
+@pytest.mark.parametrize("name", ["web", "db"])
+def test_rows_carry_cpu_history_for_running_vms(env, qtbot, name) -> None:
+    vm = env.vm_named(name)
+    index = env.model.vm_index(vm.conn_id, vm.uuid)
+    qtbot.waitUntil(lambda: index.data(Role.CPU_HISTORY) is not None, timeout=4000)
+    history = index.data(Role.CPU_HISTORY)
+    assert len(history) == 120
+
+
+def test_thumbnail_arrives_for_a_running_vm(env, qtbot) -> None:
+    vm = env.vm_named("web")
+    index = env.model.vm_index(vm.conn_id, vm.uuid)
+    qtbot.waitUntil(lambda: index.data(Role.THUMBNAIL) is not None, timeout=6000)
+    image = index.data(Role.THUMBNAIL)
+    assert 0 < image.width() <= 192 and 0 < image.height() <= 108
+    off = env.vm_named("old")
+    assert env.model.vm_index(off.conn_id, off.uuid).data(Role.THUMBNAIL) is None
+
+
+def test_double_click_opens_the_vm_window(env, qtbot) -> None:
+    opened = []
+    env.window.openVM.connect(opened.append)
+    vm = env.vm_named("web")
+    env.window.select_vm(vm.conn_id, vm.uuid)
+    env.window.view.doubleClicked.emit(env.window.view.currentIndex())
+    assert opened and opened[0].name == "web"
+    assert Qt.Key.Key_Return  # activation by keyboard uses the same path (activated)
