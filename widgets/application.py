@@ -19,7 +19,7 @@ from app.core.errors import from_exception
 from app.core.inventory import VMInfo
 from app.qt import jobs
 from app.qt.bridge import ConnectionHub
-from app.qt.models import VMTreeModel
+from app.qt.models import VMTreeModel, only_live_roles
 from app.qt.single_instance import SingleInstance
 from widgets import quit_flow
 from widgets.error_dialog import show_error
@@ -45,7 +45,11 @@ class Nido(QObject):
         self._shutdown_flow: quit_flow.GuestShutdown | None = None
         self._listed: set[str] = set()
         self.model.rowsInserted.connect(self._check_pending_console)
-        self.model.dataChanged.connect(self._check_pending_console)
+        self.model.dataChanged.connect(
+            lambda _tl, _br, roles=(): (
+                None if only_live_roles(roles) else self._check_pending_console()
+            )
+        )
         jobs.set_default_failure_handler(lambda err: show_error(self.window, err))
 
     def start(self) -> None:

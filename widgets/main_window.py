@@ -24,12 +24,12 @@ from app.core.connection import Connection, State
 from app.core.inventory import VMInfo
 from app.core.vmstate import Action
 from app.qt.bridge import ConnectionHub
-from app.qt.models import Role, VMFilterModel, VMTreeModel
+from app.qt.models import Role, VMFilterModel, VMTreeModel, only_live_roles
 from app.qt.thumbnails import ThumbnailService
 from widgets.connection_dialog import ConnectionDialog
 from widgets.icons import icon
 from widgets.vm_actions import VMActions
-from widgets.vm_list import VMListView
+from widgets.vm_list import VMListView, thumbnail_size
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,12 @@ class MainWindow(QMainWindow):
         self.view.customContextMenuRequested.connect(self._context_menu)
 
         self.thumbnails = ThumbnailService(hub, model, self.view.visible_vm_keys, self)
-        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged, model.modelReset):
+        self.thumbnails.size = thumbnail_size(self.devicePixelRatioF())
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(self._schedule_summary)
+        model.dataChanged.connect(
+            lambda _tl, _br, roles=(): None if only_live_roles(roles) else self._schedule_summary()
+        )
         self._summary_timer = QTimer(self)
         self._summary_timer.setSingleShot(True)
         self._summary_timer.setInterval(100)

@@ -19,7 +19,7 @@ from app.core.inventory import VMInfo
 from app.core.vmstate import Action, available_actions
 from app.qt.bridge import ConnectionHub
 from app.qt.jobs import Op
-from app.qt.models import VMTreeModel
+from app.qt.models import VMTreeModel, only_live_roles
 from widgets.delete_dialog import DeleteDialog
 from widgets.error_dialog import show_error
 from widgets.icons import icon
@@ -95,7 +95,9 @@ class VMActions(QObject):
             qa.setObjectName(f"action_{action.value}")
             qa.triggered.connect(lambda _checked=False, a=action: self.trigger(a))
             self.actions[action] = qa
-        model.dataChanged.connect(lambda *_: self.update_enabled())
+        model.dataChanged.connect(
+            lambda _tl, _br, roles=(): None if only_live_roles(roles) else self.update_enabled()
+        )
         model.rowsInserted.connect(lambda *_: self.update_enabled())
         model.rowsRemoved.connect(lambda *_: self.update_enabled())
         self.update_enabled()

@@ -82,6 +82,17 @@ def sparkline_path(values: Sequence[float], rect: QRect, top: float = 100.0) -> 
     return path
 
 
+def sparkline_rect(row: QRect) -> QRect:
+    """Where a VM row's CPU sparkline goes (also what a stats tick repaints)."""
+    r = row.adjusted(8, 8, -10, -8)
+    return QRect(r.right() - SPARK_W, r.center().y() - SPARK_H // 2, SPARK_W, SPARK_H)
+
+
+def thumbnail_size(device_pixel_ratio: float) -> QSize:
+    """Thumbnails are decoded at exactly the size they are drawn, so painting never scales."""
+    return QSize(round(THUMB_W * device_pixel_ratio), round(THUMB_H * device_pixel_ratio))
+
+
 class VMDelegate(QStyledItemDelegate):
     """Paints VM cards and connection headers."""
 
@@ -159,7 +170,7 @@ class VMDelegate(QStyledItemDelegate):
         self._paint_thumbnail(painter, thumb_rect, vm, index.data(Role.THUMBNAIL))
 
         text_left = thumb_rect.right() + 14
-        spark_rect = QRect(r.right() - SPARK_W, r.center().y() - SPARK_H // 2, SPARK_W, SPARK_H)
+        spark_rect = sparkline_rect(option.rect)
         text_rect = QRect(
             text_left, r.top(), max(0, spark_rect.left() - 16 - text_left), r.height()
         )
@@ -285,6 +296,18 @@ class VMListView(QTreeView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setAnimated(False)
         self.setIndentation(14)
+
+    def dataChanged(self, top_left, bottom_right, roles=()) -> None:
+        """A stats tick repaints only the sparklines, not whole rows with thumbnails."""
+        if list(roles) != [Role.CPU_HISTORY] or not top_left.isValid():
+            super().dataChanged(top_left, bottom_right, roles)
+            return
+        viewport = self.viewport()
+        parent = top_left.parent()
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            rect = self.visualRect(self.model().index(row, 0, parent))
+            if rect.isValid() and rect.intersects(viewport.rect()):
+                viewport.update(sparkline_rect(rect).adjusted(0, -20, 0, 0))
 
     def setModel(self, model) -> None:
         super().setModel(model)

@@ -15,6 +15,7 @@ them on; they never make blocking libvirt calls.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import libvirt
+
+from app.core.workers import name_native_thread
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +88,8 @@ class EventLoop:
         self.iterations = 0
 
     def _wake(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):  # a full pipe: already awake
             os.write(self._wake_w, b"x")
-        except BlockingIOError:
-            pass  # already awake
 
     # -- libvirt's callbacks (called from any thread) ------------------------------------
     def add_handle(self, fd: int, events: int, cb: Any, opaque: Any) -> int:
@@ -165,11 +166,9 @@ class EventLoop:
         self.iterations += 1
         for fd, revents in ready:
             if fd == self._wake_r:
-                try:
+                with contextlib.suppress(BlockingIOError):
                     while os.read(self._wake_r, 4096):
                         pass
-                except BlockingIOError:
-                    pass
                 continue
             self._dispatch_fd(fd, revents)
         self._dispatch_timers()
@@ -208,6 +207,7 @@ class EventLoop:
                 timer.cb(timer_id, timer.opaque)
 
     def run_forever(self) -> None:
+        name_native_thread("libvirt-events")
         while True:
             try:
                 self.run_once()

@@ -7,6 +7,8 @@ quitting (concurrent.futures' pool joins its threads at exit, which would hang).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import queue
 import threading
@@ -19,6 +21,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _STOP = object()
+_PR_SET_NAME = 15
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def name_native_thread(name: str) -> None:
+    """Give the calling thread its name in the kernel too (15 bytes), so `top -H`, /proc
+    and the benchmarks can tell Nido's threads apart."""
+    _libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 class WorkerPool:
@@ -60,6 +70,7 @@ class WorkerPool:
                 self._queue.put(_STOP)
 
     def _work(self) -> None:
+        name_native_thread(threading.current_thread().name)
         while True:
             with self._lock:
                 self._idle += 1

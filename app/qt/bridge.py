@@ -137,7 +137,8 @@ class ConnectionHub(QObject):
         if entry is None:
             return
         entry.sampling = False
-        entry.tracker.ingest(time.monotonic(), records)
+        vcpus = {vm.uuid: vm.vcpus for vm in entry.inventory.snapshot()}
+        entry.tracker.ingest(time.monotonic(), records, vcpus)
         self.statsUpdated.emit(conn_id)
 
     def _sample_failed(self, conn_id: str, err) -> None:

@@ -38,6 +38,15 @@ class Role(enum.IntEnum):
     KEY = Qt.ItemDataRole.UserRole + 7  # (conn_id, uuid) for VMs, (conn_id, "") for groups
 
 
+# Roles that change all the time while VMs run; nothing a person acts on depends on them.
+LIVE_ROLES = frozenset({Role.CPU_HISTORY, Role.THUMBNAIL})
+
+
+def only_live_roles(roles: list[int]) -> bool:
+    """True for a dataChanged that only refreshed sparklines or thumbnails."""
+    return bool(roles) and all(r in LIVE_ROLES for r in roles)
+
+
 def _sort_key(vm: VMInfo) -> tuple[str, str]:
     return (vm.display_name.casefold(), vm.uuid)
 
@@ -310,11 +319,11 @@ class VMTreeModel(QAbstractItemModel):
         pos = self._group_pos(conn_id)
         if pos < 0:
             return
-        parent = self.index(pos, 0)
-        for row, vm in enumerate(self._groups[pos].vms):
-            if vm.status.active:
-                index = self.index(row, 0, parent)
-                self.dataChanged.emit(index, index, [Role.CPU_HISTORY])
+        rows = [r for r, vm in enumerate(self._groups[pos].vms) if vm.status.active]
+        if rows:  # one signal per tick, not one per VM
+            parent = self.index(pos, 0)
+            first, last = self.index(rows[0], 0, parent), self.index(rows[-1], 0, parent)
+            self.dataChanged.emit(first, last, [Role.CPU_HISTORY])
 
 
 class VMFilterModel(QSortFilterProxyModel):

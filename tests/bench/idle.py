@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.core import uris
+from app.core.connection import ConnectionSpec
 from tests.bench.measure import ROOT, RunningNido, bench_env, custom, write_settings
 from tests.support.testdriver import domain, node_uri
 
@@ -56,30 +58,39 @@ for dom in conn.virconn.listAllDomains():
 """
 
 
+def local() -> ConnectionSpec:
+    return ConnectionSpec(kind=uris.Kind.LOCAL)
+
+
 def _helper(env: dict[str, str], code: str, *args: str) -> None:
     subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=True, timeout=600)
 
 
-def with_guests() -> dict[str, float]:
+def with_guests(modes: tuple[bool, ...] = (True, False)) -> dict[bool, dict[str, float]]:
+    """Measure Nido with the guests running, once per thumbnails setting in `modes`."""
     base = Path(tempfile.mkdtemp(prefix="ni", dir="/tmp"))
     env = bench_env(base)
     logs = base / "serial"
     logs.mkdir()
+    results = {}
     try:
         _helper(env, START_GUESTS, str(GUESTS), str(logs))
-        nido = RunningNido(env)
-        try:
-            nido.wait_for(f"startup: {GUESTS} VMs of This computer listed", 120)
-            time.sleep(SETTLE_S)
-            cpu = nido.idle_cpu_percent(MEASURE_S)
-            rss = nido.rss_mib()
-        finally:
-            nido.stop()
+        for thumbnails in modes:
+            write_settings(Path(env["XDG_CONFIG_HOME"]), [local()], thumbnails=thumbnails)
+            nido = RunningNido(env)
+            try:
+                nido.wait_for(f"startup: {GUESTS} VMs of This computer listed", 120)
+                time.sleep(SETTLE_S)
+                cpu = nido.idle_cpu_percent(MEASURE_S)
+                rss = nido.rss_mib()
+            finally:
+                nido.stop()
+            results[thumbnails] = {"cpu": cpu, "rss": rss}
         _helper(env, STOP_GUESTS)
     finally:
         subprocess.run(["pkill", "-f", f"{base}/"], check=False)
         shutil.rmtree(base, ignore_errors=True)
-    return {"cpu": cpu, "rss": rss}
+    return results
 
 
 def with_500_vms() -> dict[str, float]:
@@ -104,12 +115,23 @@ def run() -> list[tuple[str, float, str, float]]:
     many = with_500_vms()
     return [
         (
-            f"Idle CPU, {GUESTS} running guests, stats 1/s (% of a core)",
-            guests["cpu"],
+            f"Idle CPU, {GUESTS} running guests, stats 1/s, thumbnails (% of a core)",
+            guests[True]["cpu"],
             "target",
             CPU_TARGET,
         ),
-        (f"Resident memory, {GUESTS} running guests (MiB)", guests["rss"], "target", RSS_TARGET_MB),
+        (
+            f"Idle CPU, {GUESTS} running guests, stats 1/s, no thumbnails (% of a core)",
+            guests[False]["cpu"],
+            "target",
+            CPU_TARGET,
+        ),
+        (
+            f"Resident memory, {GUESTS} running guests (MiB)",
+            guests[True]["rss"],
+            "target",
+            RSS_TARGET_MB,
+        ),
         ("Idle CPU, 500 VMs listed (% of a core)", many["cpu"], "target", CPU_TARGET),
         ("Resident memory, 500 VMs listed (MiB)", many["rss"], "target", RSS_TARGET_MB),
     ]

@@ -74,3 +74,11 @@ def test_memory_prefers_rss() -> None:
     c = Counters.from_record(0.0, {"balloon.rss": 5, "balloon.current": 9})
     assert c.memory_kib == 5
     assert Counters.from_record(0.0, {"balloon.current": 9}).memory_kib == 9
+
+
+def test_vcpu_count_comes_from_the_inventory_when_libvirt_does_not_say() -> None:
+    t = StatsTracker()
+    plain = {"cpu.time": 0}
+    t.ingest(0.0, [("a", plain)], {"a": 4})
+    t.ingest(1.0, [("a", {"cpu.time": 2_000_000_000})], {"a": 4})
+    assert t.vms["a"].cpu_percent[-1] == 50.0  # 2 s of CPU over 4 vCPUs in 1 s
