@@ -193,7 +193,7 @@ class VMDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         painter.setPen(self._dim_color(option))
         small_h = QFontMetrics(option.font).height()
-        os_line = vm.os_name or "Unknown OS"
+        os_line = vm_summary(vm)
         os_line = QFontMetrics(option.font).elidedText(
             os_line, Qt.TextElideMode.ElideRight, text_rect.width()
         )
@@ -254,6 +254,10 @@ class VMDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(rect, 3, 3)
         inner = rect.adjusted(2, 3, -2, -3)
         path = sparkline_path(values, inner)
+        area = sparkline_area(path, inner)
+        fill = QColor("#2a6fb0")
+        fill.setAlphaF(0.18)
+        painter.fillPath(area, fill)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(QColor("#2a6fb0"), 1.5))
         painter.drawPath(path)
@@ -268,6 +272,42 @@ class VMDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
             label,
         )
+
+
+def vm_summary(vm: VMInfo) -> str:
+    """The line under a VM's name: its OS when known, its vCPUs and memory."""
+    memory = vm.memory_kib / 1024
+    size = (
+        f"{memory / 1024:.1f} GiB".replace(".0 GiB", " GiB")
+        if memory >= 1024
+        else f"{memory:.0f} MiB"
+    )
+    cpus = f"{vm.vcpus} vCPU" + ("s" if vm.vcpus != 1 else "")
+    return " · ".join(p for p in (vm.os_name, cpus, size) if p)
+
+
+def sparkline_area(path: QPainterPath, rect: QRect) -> QPainterPath:
+    """The area under each unbroken run of the sparkline, down to the baseline."""
+    area = QPainterPath()
+    start = None
+    last = None
+    for i in range(path.elementCount()):
+        e = path.elementAt(i)
+        if e.isMoveTo():
+            if start is not None and last is not None:
+                area.lineTo(last.x(), rect.bottom())
+                area.lineTo(start.x(), rect.bottom())
+                area.closeSubpath()
+            start = QPointF(e.x, e.y)
+            area.moveTo(start)
+        else:
+            area.lineTo(e.x, e.y)
+        last = QPointF(e.x, e.y)
+    if start is not None and last is not None:
+        area.lineTo(last.x(), rect.bottom())
+        area.lineTo(start.x(), rect.bottom())
+        area.closeSubpath()
+    return area
 
 
 def group_detail(conn: Connection, vm_count: int = -1) -> str:
