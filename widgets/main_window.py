@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
 from app import APP_NAME, __version__
 from app.core import uris
 from app.core.connection import Connection, State
-from app.core.inventory import VMInfo
-from app.core.vmstate import Action
 from app.qt.bridge import ConnectionHub
 from app.qt.models import Role, VMFilterModel, VMTreeModel, only_live_roles
 from app.qt.thumbnails import ThumbnailService
@@ -32,20 +30,6 @@ from widgets.vm_actions import VMActions
 from widgets.vm_list import VMListView, thumbnail_size
 
 log = logging.getLogger(__name__)
-
-TOOLBAR_ACTIONS = (
-    Action.OPEN,
-    None,
-    Action.START,
-    Action.SHUTDOWN,
-    Action.REBOOT,
-    Action.PAUSE,
-    Action.RESUME,
-    Action.SAVE,
-    Action.FORCE_OFF,
-    None,
-    Action.DELETE,
-)
 
 
 class MainWindow(QMainWindow):
@@ -136,11 +120,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         vm_menu = bar.addMenu("&Virtual Machine")
-        for action in TOOLBAR_ACTIONS:
-            if action is None:
-                vm_menu.addSeparator()
-            else:
-                vm_menu.addAction(self.vm_actions.actions[action])
+        self.vm_actions.add_to(vm_menu)
         view_menu = bar.addMenu("Vie&w")
         view_menu.addAction(self.find_action)
         view_menu.addAction(self.thumbnails_action)
@@ -153,11 +133,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setIconSize(QSize(22, 22))
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for action in TOOLBAR_ACTIONS:
-            if action is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(self.vm_actions.actions[action])
+        self.vm_actions.add_to(toolbar)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
@@ -198,11 +174,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.setObjectName("contextMenu")
         if index.data(Role.KIND) == "vm":
-            for action in TOOLBAR_ACTIONS:
-                if action is None:
-                    menu.addSeparator()
-                else:
-                    menu.addAction(self.vm_actions.actions[action])
+            self.vm_actions.add_to(menu)
         else:
             self._fill_connection_menu(menu, index.data(Role.CONNECTION))
         menu.popup(self.view.viewport().mapToGlobal(pos))
@@ -285,7 +257,3 @@ class MainWindow(QMainWindow):
         # fine right now (running embedded guests) and may keep the window open.
         event.ignore()
         self.quitRequested.emit()
-
-
-def vm_label(vm: VMInfo) -> str:
-    return vm.display_name

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar, QWidget
 
 from app.core import vmops
 from app.core.errors import NidoError
@@ -48,6 +48,21 @@ SPECS: dict[Action, tuple[str, str, str, str]] = {
     ),
     Action.DELETE: ("De&lete…", "delete", "Delete", "Delete the VM, and its disks if you choose"),
 }
+
+# How the actions are laid out in toolbars and menus; None is a separator.
+ACTION_ORDER: tuple[Action | None, ...] = (
+    Action.OPEN,
+    None,
+    Action.START,
+    Action.SHUTDOWN,
+    Action.REBOOT,
+    Action.PAUSE,
+    Action.RESUME,
+    Action.SAVE,
+    Action.FORCE_OFF,
+    None,
+    Action.DELETE,
+)
 
 # Words for the status bar while an action runs.
 PROGRESS: dict[Action, str] = {
@@ -101,6 +116,18 @@ class VMActions(QObject):
         model.rowsInserted.connect(lambda *_: self.update_enabled())
         model.rowsRemoved.connect(lambda *_: self.update_enabled())
         self.update_enabled()
+
+    def add_to(self, target: QMenu | QToolBar, skip: frozenset[Action] = frozenset()) -> None:
+        """Put the actions into a menu or toolbar in the usual order."""
+        separated = True
+        for action in ACTION_ORDER:
+            if action is None:
+                if not separated:
+                    target.addSeparator()
+                    separated = True
+            elif action not in skip:
+                target.addAction(self.actions[action])
+                separated = False
 
     def update_enabled(self) -> None:
         vm = self._current()

@@ -7,7 +7,6 @@ embedded VNC/SPICE display lands; it says so, and offers Start when the VM is of
 from __future__ import annotations
 
 import html
-import math
 
 import libvirt
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -36,17 +35,6 @@ from widgets.icons import icon
 from widgets.vm_actions import VMActions
 
 PREVIEW_MS = 1000
-WINDOW_ACTIONS = (
-    Action.START,
-    Action.SHUTDOWN,
-    Action.REBOOT,
-    Action.PAUSE,
-    Action.RESUME,
-    Action.SAVE,
-    Action.FORCE_OFF,
-    None,
-    Action.DELETE,
-)
 
 
 class ConsolePlaceholder(QWidget):
@@ -104,11 +92,7 @@ class VMWindow(QMainWindow):
         toolbar = QToolBar("VM", self)
         toolbar.setMovable(False)
         toolbar.setIconSize(QSize(22, 22))
-        for action in WINDOW_ACTIONS:
-            if action is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(self.actions_.actions[action])
+        self.actions_.add_to(toolbar, skip=frozenset({Action.OPEN}))
         self.addToolBar(toolbar)
         self.actions_.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
 
@@ -253,13 +237,3 @@ def _grab_preview(virconn: libvirt.virConnect, uuid: str, size: QSize) -> QImage
 
 def _xml_of(virconn: libvirt.virConnect, uuid: str) -> str:
     return virconn.lookupByUUIDString(uuid).XMLDesc(0)
-
-
-def fmt_rate(bps: float) -> str:
-    if math.isnan(bps):
-        return "–"
-    for unit in ("B/s", "KiB/s", "MiB/s", "GiB/s"):
-        if bps < 1024:
-            return f"{bps:.0f} {unit}"
-        bps /= 1024
-    return f"{bps:.0f} TiB/s"

@@ -20,10 +20,7 @@ DETAIL_STATS = LIST_STATS | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_
 def sample(virconn: libvirt.virConnect, what: int = LIST_STATS) -> list[tuple[str, dict]]:
     """One bulk query for all running domains of a connection (blocking)."""
     flags = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
-    return [
-        (dom.UUIDString(), record)
-        for dom, record in virconn.getAllDomainStats(what, flags)
-    ]
+    return [(dom.UUIDString(), record) for dom, record in virconn.getAllDomainStats(what, flags)]
 
 
 @dataclass(frozen=True)
@@ -43,6 +40,7 @@ class Counters:
     def from_record(cls, now: float, record: dict, vcpus: int = 1) -> Counters:
         """`vcpus` is the guest's vCPU count as the inventory knows it; asking libvirt for
         per-vCPU statistics just for the count would double the cost of every tick."""
+
         def total(prefix: str, count_key: str, suffix: str) -> int:
             n = int(record.get(count_key, 0))
             return sum(int(record.get(f"{prefix}.{i}.{suffix}", 0)) for i in range(n))

@@ -100,7 +100,8 @@ def deletable_disks(virconn: libvirt.virConnect, uuid: str) -> list[DiskImage]:
     """The writable disk images of a VM, each with the other VMs that use the same file.
 
     CD-ROMs, floppies and read-only or shareable disks are never offered: an install ISO
-    belongs to the person, not to the VM.
+    belongs to the person, not to the VM. Only image files are offered, plus block devices
+    that are volumes of a storage pool: a raw partition or disk is never "deleted".
     """
     dom = virconn.lookupByUUIDString(uuid)
     model = Domain.from_xml(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
@@ -108,6 +109,11 @@ def deletable_disks(virconn: libvirt.virConnect, uuid: str) -> list[DiskImage]:
     for disk in model.devices.disks:
         path = disk.source_path
         if disk.device not in (None, "disk") or disk.readonly or disk.shareable or not path:
+            continue
+        kind = disk.type or "file"
+        if kind == "block" and not _is_volume(virconn, path):
+            continue
+        if kind not in ("file", "block") or not os.path.isabs(path):
             continue
         images.append(DiskImage(path=path, target=disk.target_dev or ""))
     if not images:
@@ -146,6 +152,14 @@ def delete_vm(virconn: libvirt.virConnect, uuid: str, disk_paths: list[str]) -> 
         if problem:
             failures.append(f"{path}: {problem}")
     return failures
+
+
+def _is_volume(virconn: libvirt.virConnect, path: str) -> bool:
+    try:
+        virconn.storageVolLookupByPath(path)
+    except libvirt.libvirtError:
+        return False
+    return True
 
 
 def _undefine_flags(dom: libvirt.virDomain) -> int:

@@ -57,11 +57,6 @@ class WorkerPool:
                 t.start()
         return future
 
-    def busy_count(self) -> int:
-        """How many threads are inside a call right now (for 'host not answering' hints)."""
-        with self._lock:
-            return len(self._threads) - self._idle
-
     def close(self) -> None:
         """Let the threads end once their queue is empty; never waits for a stuck call."""
         with self._lock:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import settings as settings_store
 from app.core import stats
-from app.core.connection import Connection, ConnectionSpec, State
+from app.core.connection import Connection, ConnectionSpec
 from app.core.inventory import Inventory, VMInfo
 from app.qt.jobs import Op
 
@@ -162,7 +162,3 @@ class ConnectionHub(QObject):
 
     def vm_removed(self, conn_id: str, uuid: str) -> None:
         self.vmRemoved.emit(conn_id, uuid)
-
-
-def is_connected(conn: Connection) -> bool:
-    return conn.state is State.CONNECTED

@@ -27,7 +27,6 @@ def test_a_stuck_call_does_not_block_the_next_one() -> None:
     stuck = pool.submit(release.wait)
     assert pool.submit(lambda: "free").result(timeout=5) == "free"
     assert not stuck.done()
-    assert pool.busy_count() == 1
     release.set()
     assert stuck.result(timeout=5) is True
     pool.close()
