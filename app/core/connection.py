@@ -23,7 +23,7 @@ from typing import Protocol
 import libvirt
 
 from app.core import accel, uris
-from app.core.errors import NidoError, from_libvirt
+from app.core.errors import ErrorKind, NidoError, from_libvirt
 from app.core.events import ensure_event_loop
 from app.core.workers import WorkerPool
 
@@ -260,6 +260,14 @@ class Connection:
             mark_embedded_loaded()
         elif embedded_loaded():
             open_uri = uris.daemon_uri_with_socket(uri, uris.find_daemon_socket)
+            which = uris.local_daemon_kind(open_uri)
+            if which is not None:  # a local daemon URI whose socket does not exist
+                raise NidoError(
+                    f"No {which} libvirt daemon is running on this computer.",
+                    f"No socket of the {which} daemon was found ({uri}). Start the daemon "
+                    "(for example with systemctl), and Nido connects by itself.",
+                    ErrorKind.UNREACHABLE,
+                )
         open_uri = _with_ssh_defaults(open_uri)
         try:
             conn = libvirt.open(open_uri)

@@ -184,6 +184,18 @@ def daemon_uri_with_socket(uri: str, find_socket: Callable[[str], str | None]) -
     return f"{driver}+unix://{parsed.path}?{new_query}"
 
 
+def local_daemon_kind(uri: str) -> str | None:
+    """'system' or 'session' for a local daemon URI without an explicit socket, else None.
+    Once the embedded driver is loaded, only such a URI with a socket reaches a daemon."""
+    parsed = urllib.parse.urlsplit(uri)
+    transport = parsed.scheme.partition("+")[2]
+    if parsed.netloc or transport not in ("", "unix") or "socket=" in parsed.query:
+        return None
+    if parsed.scheme.partition("+")[0] == "qemu" and parsed.path in ("/system", "/session"):
+        return parsed.path.lstrip("/")
+    return None
+
+
 def first_existing(paths: list[str]) -> str | None:
     for p in paths:
         if os.path.exists(p):

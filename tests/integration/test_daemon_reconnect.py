@@ -10,10 +10,11 @@ import time
 import pytest
 
 from app.core import uris
-from app.core.connection import ConnectionSpec, State
+from app.core.connection import Connection, ConnectionSpec, State
 from app.core.settings import Settings
 from app.qt.bridge import ConnectionHub
 from app.qt.models import VMTreeModel
+from tests.guest.libvirt_env import embedded_connection
 from tests.support.private_daemon import PrivateDaemon
 from widgets.main_window import MainWindow
 from widgets.vm_list import group_detail
@@ -84,3 +85,29 @@ def test_reconnects_by_itself_after_the_daemon_restarts(ui, daemon, qtbot) -> No
     daemon.start()
     qtbot.waitUntil(lambda: conn.state is State.CONNECTED, timeout=20000)
     assert group_detail(conn).startswith("QEMU/KVM session")
+
+
+def test_plain_daemon_uris_still_work_beside_the_embedded_driver(daemon, monkeypatch) -> None:
+    """Once qemu:///embed is open in the process, plain qemu:///session is claimed by the
+    in-process driver; Nido reaches the daemon through its socket instead, and says so
+    clearly when there is no daemon."""
+    with embedded_connection():  # loads the embedded driver in this process
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(daemon.dir / "run"))
+        conn = Connection(ConnectionSpec(kind=uris.Kind.SESSION, uri="qemu:///session"))
+        conn.connect()
+        try:
+            assert conn.wait_connected(20), conn.reason
+            assert conn.virconn.getURI().startswith("qemu+unix:///session?socket=")
+            assert conn.uri == "qemu:///session"  # what the person chose stays as it was
+        finally:
+            conn.shutdown()
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(daemon.dir / "nowhere"))
+        lonely = Connection(ConnectionSpec(kind=uris.Kind.SESSION, uri="qemu:///session"))
+        lonely.connect()
+        try:
+            deadline = time.monotonic() + 10
+            while "No session libvirt daemon" not in lonely.reason and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert "No session libvirt daemon is running on this computer." in lonely.reason
+        finally:
+            lonely.shutdown()

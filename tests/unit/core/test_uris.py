@@ -128,6 +128,15 @@ def test_default_embed_root_lives_under_xdg_data(own_runtime_dir) -> None:
     )
 
 
+def test_local_daemon_kind() -> None:
+    assert uris.local_daemon_kind("qemu:///system") == "system"
+    assert uris.local_daemon_kind("qemu+unix:///session") == "session"
+    assert uris.local_daemon_kind("qemu+unix:///system?socket=/x") is None
+    assert uris.local_daemon_kind("qemu+ssh://h/system") is None
+    assert uris.local_daemon_kind("qemu:///embed?root=/r") is None
+    assert uris.local_daemon_kind("test:///default") is None
+
+
 def test_driver_of() -> None:
     assert uris.driver_of("qemu+ssh://a@b/system") == "qemu"
     assert uris.driver_of("test:///default") == "test"
