@@ -98,6 +98,14 @@ def test_vm_window_shows_details_state_and_xml(disks_env, qtbot) -> None:
     assert vmw.fields["Memory"].text() == "256 MiB"
     vmw.tabs.setCurrentWidget(vmw.xml_view)
     qtbot.waitUntil(lambda: "<name>victim</name>" in vmw.xml_view.toPlainText(), timeout=3000)
+    # The Overview's graphs receive the live history (two ticks make the first rate).
+    def cpu_points() -> int:
+        ys = vmw.graphs.cpu_curve.getData()[1]
+        return 0 if ys is None else len(ys)
+
+    qtbot.waitUntil(lambda: cpu_points() == 120, timeout=5000)
+    mem = [v for v in vmw.graphs.mem_curve.getData()[1] if v == v]
+    assert mem, "the memory graph got no samples"
     # Pause from the VM window's own toolbar; the window follows the event.
     vmw.actions_.actions[Action.PAUSE].trigger()
     qtbot.waitUntil(lambda: vmw.fields["State"].text() == "Paused", timeout=3000)
