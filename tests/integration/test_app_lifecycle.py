@@ -100,7 +100,7 @@ def enabled(window) -> set[Action]:
 
 
 def test_the_whole_life_of_a_real_guest(local, qtbot, tmp_path) -> None:
-    _hub, model, window, conn = local
+    hub, model, window, conn = local
     name = "nido-it-life"
     assert conn.mode_text == "embedded, no daemon"
     assert group_detail(conn).startswith("embedded, no daemon · ")
@@ -133,6 +133,8 @@ def test_the_whole_life_of_a_real_guest(local, qtbot, tmp_path) -> None:
     # Refreshed every few seconds: the bars appear once the guest has drawn them.
     qtbot.waitUntil(lambda: thumbnail_colours() >= 4, timeout=20_000)
     qtbot.waitUntil(lambda: row(window, name).data(Role.CPU_HISTORY) is not None, timeout=5000)
+    stats = hub.vm_stats(vm.conn_id, vm.uuid)
+    assert stats is not None and stats.memory_kib[-1] > 10 * 1024  # QEMU's RSS, in KiB
 
     window.vm_actions.actions[Action.PAUSE].trigger()
     qtbot.waitUntil(lambda: shown_status(window, name) is Status.PAUSED, timeout=STATE_TIMEOUT_MS)
