@@ -91,6 +91,8 @@ class MainWindow(QMainWindow):
         self._summary_timer.setInterval(100)
         self._summary_timer.timeout.connect(self._update_summary)
         self._update_summary()
+        self._told_accelerator: set[str] = set()
+        hub.connectionChanged.connect(self._explain_accelerator)
 
     # -- construction --------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -216,6 +218,17 @@ class MainWindow(QMainWindow):
         running = sum(1 for vm in vms if vm.status.active)
         text = f"{len(vms)} VM{'s' if len(vms) != 1 else ''}, {running} running"
         self.summary.setText(text)
+
+    def _explain_accelerator(self, conn_id: str) -> None:
+        """Say once per connection, in the status bar, when guests will run without KVM."""
+        conn = self.hub.connection(conn_id)
+        if conn is None or conn.state is not State.CONNECTED or conn_id in self._told_accelerator:
+            return
+        self._told_accelerator.add(conn_id)
+        if conn.accelerator is not None and not conn.accelerator.is_kvm:
+            self.statusBar().showMessage(
+                f"{conn.spec.label}: {conn.accelerator.explanation}", 20_000
+            )
 
     def _toggle_thumbnails(self, on: bool) -> None:
         self.hub.settings.thumbnails = on

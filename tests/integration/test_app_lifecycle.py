@@ -180,3 +180,12 @@ def test_the_whole_life_of_a_real_guest(local, qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: not disk.exists(), timeout=5000)
     with pytest.raises(libvirt.libvirtError):
         conn.virconn.lookupByName(name)
+
+
+def test_the_window_says_why_guests_run_without_kvm(local) -> None:
+    _hub, _model, window, conn = local
+    if conn.accelerator.is_kvm:
+        pytest.skip("this host really has KVM")
+    message = window.statusBar().currentMessage()
+    assert message.startswith("This computer: ")
+    assert "software emulation" in message
