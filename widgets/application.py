@@ -152,6 +152,7 @@ class Nido(QObject):
         self.quit()
 
     def quit(self) -> None:
+        self.window.quitting = True
         for window in list(self.vm_windows.values()):
             window.close()
         self.window.thumbnails.stop()

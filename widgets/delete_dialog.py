@@ -42,6 +42,7 @@ class DeleteDialog(QDialog):
             layout.addWidget(QLabel("Also delete these disk images:"))
         for disk in disks:
             label = f"{disk.path}  ({disk.target})" if disk.target else disk.path
+            label = label.replace("&", "&&")  # a literal & in a path, not a shortcut key
             box = QCheckBox(label)
             if disk.deletable:
                 box.setChecked(True)
@@ -60,6 +61,15 @@ class DeleteDialog(QDialog):
         self.delete_button.clicked.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        for box, _disk in self.disk_boxes:
+            box.toggled.connect(self._name_button)
+        self._name_button()
+
+    def _name_button(self) -> None:
+        """The button says exactly what it will delete."""
+        n = len(self.chosen_paths())
+        images = f" and {n} disk image{'s' if n != 1 else ''}" if n else ""
+        self.delete_button.setText(f"Delete VM{images}")
 
     def chosen_paths(self) -> list[str]:
         return [disk.path for box, disk in self.disk_boxes if box.isChecked() and box.isEnabled()]

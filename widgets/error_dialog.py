@@ -3,6 +3,7 @@ to the log. Never a raw traceback in the person's face."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.core.errors import ErrorKind, NidoError
@@ -20,6 +21,7 @@ def show_error(parent: QWidget | None, err: NidoError, title: str = "Nido") -> Q
         else QMessageBox.Icon.Warning
     )
     box.setIcon(icon)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # names in messages are not markup
     box.setText(err.summary)
     if err.details:
         box.setDetailedText(err.details)

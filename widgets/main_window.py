@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.resize(880, 620)
         self.hub = hub
         self.model = model
+        self.quitting = False
 
         self.proxy = VMFilterModel(self)
         self.proxy.setSourceModel(model)
@@ -197,15 +198,17 @@ class MainWindow(QMainWindow):
             self.hub.add_connection(dialog.spec())
 
     def remove_connection(self, conn: Connection) -> None:
-        answer = QMessageBox.question(
-            self,
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
             "Remove Connection",
             f"Remove “{conn.spec.label}” from Nido?\n\nIts VMs are not touched; add the "
             "connection again to see them.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
+            self,
         )
-        if answer == QMessageBox.StandardButton.Yes:
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        if box.exec() == QMessageBox.StandardButton.Yes:
             self.hub.remove_connection(conn.spec.id)
 
     # -- status --------------------------------------------------------------------------
@@ -267,6 +270,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Closing the main window quits Nido; the application decides whether that is
-        # fine right now (running embedded guests) and may keep the window open.
+        # fine right now (running embedded guests) and may keep the window open. Once it
+        # has decided to quit, the window closes like any other.
+        if self.quitting:
+            super().closeEvent(event)
+            return
         event.ignore()
         self.quitRequested.emit()

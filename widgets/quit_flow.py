@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import time
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QProgressDialog, QWidget
 
 from app.core import uris, vmops
@@ -44,6 +44,7 @@ def ask(parent: QWidget, guests: list[VMInfo]) -> tuple[Choice, bool]:
     names = ", ".join(f"“{vm.display_name}”" for vm in guests[:4])
     if len(guests) > 4:
         names += f" and {len(guests) - 4} more"
+    box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(
         f"{len(guests)} guest{'s are' if len(guests) > 1 else ' is'} still running: {names}."
     )

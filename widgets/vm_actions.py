@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QToolBar, QWidget
 
@@ -110,11 +110,11 @@ class VMActions(QObject):
             qa.setObjectName(f"action_{action.value}")
             qa.triggered.connect(lambda _checked=False, a=action: self.trigger(a))
             self.actions[action] = qa
-        model.dataChanged.connect(
-            lambda _tl, _br, roles=(): None if only_live_roles(roles) else self.update_enabled()
-        )
-        model.rowsInserted.connect(lambda *_: self.update_enabled())
-        model.rowsRemoved.connect(lambda *_: self.update_enabled())
+        # Bound methods, not lambdas: Qt drops these connections when this object (and the
+        # window it belongs to) is deleted, while the model lives on.
+        model.dataChanged.connect(self._data_changed)
+        model.rowsInserted.connect(self._rows_changed)
+        model.rowsRemoved.connect(self._rows_changed)
         self.update_enabled()
 
     def add_to(self, target: QMenu | QToolBar, skip: frozenset[Action] = frozenset()) -> None:
@@ -128,6 +128,13 @@ class VMActions(QObject):
             elif action not in skip:
                 target.addAction(self.actions[action])
                 separated = False
+
+    def _data_changed(self, _top_left, _bottom_right, roles=()) -> None:
+        if not only_live_roles(roles):
+            self.update_enabled()
+
+    def _rows_changed(self, *_args) -> None:
+        self.update_enabled()
 
     def update_enabled(self) -> None:
         vm = self._current()
@@ -198,6 +205,7 @@ class VMActions(QObject):
         box = QMessageBox(self.window)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Force Off")
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.setText(f"Force off “{vm.display_name}”?")
         box.setInformativeText(
             "The guest stops at once, as if its power cord were pulled. Work that is not "

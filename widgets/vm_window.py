@@ -6,8 +6,6 @@ embedded VNC/SPICE display lands; it says so, and offers Start when the VM is of
 
 from __future__ import annotations
 
-import html
-
 import libvirt
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QImage, QPixmap
@@ -23,13 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import screenshot
 from app.core.inventory import VMInfo
 from app.core.vmstate import Action
 from app.qt.bridge import ConnectionHub
 from app.qt.jobs import Op
 from app.qt.models import VMTreeModel
-from app.qt.thumbnails import decode_thumbnail
+from app.qt.thumbnails import Grab, grab
 from widgets.graphs import ResourceGraphs
 from widgets.icons import icon
 from widgets.vm_actions import VMActions
@@ -47,11 +44,13 @@ class ConsolePlaceholder(QWidget):
         self.image.setObjectName("consolePreview")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumSize(QSize(320, 180))
+        self.image.setTextFormat(Qt.TextFormat.PlainText)
         self.image.setStyleSheet("background:#111; color:#ddd; border-radius:4px;")
         layout.addWidget(self.image, 1)
         self.note = QLabel()
         self.note.setObjectName("consoleNote")
         self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.note)
         self.start_button = QPushButton(icon("start"), "Start")
@@ -106,6 +105,7 @@ class VMWindow(QMainWindow):
         self.fields: dict[str, QLabel] = {}
         for key in ("Name", "Operating system", "State", "vCPUs", "Memory", "Host", "UUID"):
             label = QLabel()
+            label.setTextFormat(Qt.TextFormat.PlainText)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = label
             form.addRow(f"{key}:", label)
@@ -121,26 +121,25 @@ class VMWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self._preview_busy = False
+        self._preview_digest: bytes | None = None
         self._preview_timer = QTimer(self)
         self._preview_timer.setInterval(PREVIEW_MS)
         self._preview_timer.timeout.connect(self._refresh_preview)
-        model.dataChanged.connect(self._model_changed)
-        model.rowsRemoved.connect(self._maybe_gone)
+        hub.vmChanged.connect(self._vm_changed)
+        hub.vmRemoved.connect(self._removed)
         hub.statsUpdated.connect(self._stats)
         self._show(vm)
 
     # -- state -------------------------------------------------------------------------
-    def _model_changed(self, *_args) -> None:
-        vm = self.model.vm(*self.key)
-        if vm is not None and vm != self.vm:
-            self._show(vm)
+    def _vm_changed(self, info: VMInfo) -> None:
+        if info.key == self.key and info != self.vm:
+            self._show(info)
 
-    def _maybe_gone(self, *_args) -> None:
-        if self.model.vm(*self.key) is None:
-            conn = self.hub.connection(self.key[0])
-            # Gone from a live connection means deleted (or undefined elsewhere): close.
-            if conn is None or conn.virconn is not None:
-                self.close()
+    def _removed(self, conn_id: str, uuid: str) -> None:
+        # Deleted here or undefined elsewhere: the window has nothing left to show. (A
+        # dropped connection is not a removal: the window waits for it to come back.)
+        if (conn_id, uuid) == self.key:
+            self.close()
 
     def _show(self, vm: VMInfo) -> None:
         self.vm = vm
@@ -161,17 +160,34 @@ class VMWindow(QMainWindow):
         for key, value in values.items():
             self.fields[key].setText(value)
         self.console.show_state(vm)
-        if vm.status.active and self.isVisible():
+        self._update_preview_timer()
+
+    def _update_preview_timer(self) -> None:
+        """Grab screenshots only while someone can see them."""
+        watching = (
+            self.vm.status.active
+            and self.isVisible()
+            and not self.isMinimized()
+            and self.tabs.currentWidget() is self.console
+        )
+        if watching and not self._preview_timer.isActive():
             self._preview_timer.start()
             self._refresh_preview()
-        else:
+        elif not watching:
             self._preview_timer.stop()
+            self._preview_digest = None
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self.vm.status.active:
-            self._preview_timer.start()
-            self._refresh_preview()
+        self._update_preview_timer()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._update_preview_timer()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        self._update_preview_timer()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._preview_timer.stop()
@@ -184,24 +200,26 @@ class VMWindow(QMainWindow):
         if self._preview_busy or virconn is None or self.tabs.currentWidget() is not self.console:
             return
         self._preview_busy = True
-        size = self.console.image.size()
+        size = self.console.image.size() * self.devicePixelRatioF()
         (
-            Op(_grab_preview, virconn, self.key[1], size, what="show the guest's screen")
+            Op(grab, virconn, self.key[1], size, self._preview_digest, what="show the screen")
             .success(self._preview_ready)
             .failure(self._preview_failed)
             .owned_by(self)
-            .run_on(conn.workers)
+            .run_on(conn.background)
         )
 
-    def _preview_ready(self, image: QImage) -> None:
+    def _preview_ready(self, result: Grab) -> None:
         self._preview_busy = False
-        if self.vm.status.active:
-            self.console.show_image(image)
+        self._preview_digest = result.digest
+        if self.vm.status.active and result.image is not None:  # None: unchanged
+            result.image.setDevicePixelRatio(self.devicePixelRatioF())
+            self.console.show_image(result.image)
 
     def _preview_failed(self, err) -> None:
         self._preview_busy = False
         if self.vm.status.active:
-            self.console.image.setText(html.escape(err.summary))
+            self.console.image.setText(err.summary)
 
     # -- overview and XML ----------------------------------------------------------------
     def _stats(self, conn_id: str) -> None:
@@ -214,8 +232,7 @@ class VMWindow(QMainWindow):
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.xml_view:
             self._load_xml()
-        elif self.tabs.widget(index) is self.console:
-            self._refresh_preview()
+        self._update_preview_timer()
 
     def _load_xml(self) -> None:
         conn = self.hub.connection(self.key[0])
@@ -228,11 +245,6 @@ class VMWindow(QMainWindow):
             .owned_by(self)
             .run_on(conn.workers)
         )
-
-
-def _grab_preview(virconn: libvirt.virConnect, uuid: str, size: QSize) -> QImage:
-    _mime, data = screenshot.take(virconn, uuid)
-    return decode_thumbnail(data, size)
 
 
 def _xml_of(virconn: libvirt.virConnect, uuid: str) -> str:

@@ -2,7 +2,8 @@
 state as the person sees it, libvirt event registration, and reconnecting on their own.
 
 Every method that talks to libvirt blocks and is meant to run on the connection's own
-worker pool (`Connection.workers`); the Qt shell never calls them on the GUI thread.
+worker pools (`Connection.workers` for opening, closing and actions, `.background` for
+statistics and thumbnails); the Qt shell never calls them on the GUI thread.
 Listeners are called from worker threads and from the libvirt event thread.
 """
 
@@ -13,7 +14,6 @@ import enum
 import logging
 import os
 import threading
-import time
 import urllib.parse
 import uuid as uuidlib
 from collections.abc import Callable
@@ -53,6 +53,10 @@ class ConnectionSpec:
     name: str = ""
     autoconnect: bool = True
     id: str = field(default_factory=lambda: uuidlib.uuid4().hex[:12])
+    # For Kind.LOCAL: how "This computer" was reached the first time ("system", "session"
+    # or "embedded"). Kept, so the VM list does not change with whether some daemon
+    # happens to be running when Nido starts.
+    local_mode: str = ""
 
     @property
     def label(self) -> str:
@@ -72,6 +76,7 @@ class ConnectionSpec:
             "uri": self.uri,
             "name": self.name,
             "autoconnect": self.autoconnect,
+            "local_mode": self.local_mode,
         }
 
     @classmethod
@@ -82,6 +87,7 @@ class ConnectionSpec:
             name=str(data.get("name", "")),
             autoconnect=bool(data.get("autoconnect", True)),
             id=str(data.get("id") or uuidlib.uuid4().hex[:12]),
+            local_mode=str(data.get("local_mode", "")),
         )
 
 
@@ -101,8 +107,10 @@ def embedded_loaded() -> bool:
     return _embedded_loaded
 
 
-def _probe_socket(socket: str, readonly: bool = False) -> bool:
-    uri = f"qemu+unix:///system?socket={socket}"
+def _probe_socket(socket: str, readonly: bool = False, path: str = "system") -> bool:
+    """Does a libvirt daemon answer on this socket? (A session daemon refuses the path
+    '/system', so the path must match the daemon.)"""
+    uri = f"qemu+unix:///{path}?socket={socket}"
     try:
         c = libvirt.openReadOnly(uri) if readonly else libvirt.open(uri)
     except libvirt.libvirtError:
@@ -111,13 +119,13 @@ def _probe_socket(socket: str, readonly: bool = False) -> bool:
     return True
 
 
-def probe_local() -> uris.LocalFacts:
+def probe_local(euid: int | None = None) -> uris.LocalFacts:
     """Look at this computer's libvirt daemons (blocking; a worker thread calls it).
 
     Sockets are addressed explicitly so that the probe works even after the embedded
     driver has been loaded, and so that it never auto-starts a session daemon.
     """
-    is_root = os.geteuid() == 0
+    is_root = (os.geteuid() if euid is None else euid) == 0
     system_socket = None
     writable = False
     for candidate in uris.system_socket_candidates():
@@ -131,7 +139,7 @@ def probe_local() -> uris.LocalFacts:
     session_socket = None
     if not is_root:
         for candidate in uris.session_socket_candidates():
-            if os.path.exists(candidate) and _probe_socket(candidate):
+            if os.path.exists(candidate) and _probe_socket(candidate, path="session"):
                 session_socket = candidate
                 break
     return uris.LocalFacts(
@@ -144,7 +152,13 @@ def probe_local() -> uris.LocalFacts:
 
 
 class Connection:
-    """One libvirt connection as Nido shows it: state, reason, mode and accelerator."""
+    """One libvirt connection as Nido shows it: state, reason, mode and accelerator.
+
+    Every request (connect, disconnect, a drop noticed by libvirt, a reconnect) starts a
+    new generation. Work finishing for an older generation is discarded, so a slow attempt
+    that returns after the person pressed Disconnect (or after a newer attempt succeeded)
+    can neither resurrect nor clobber the connection.
+    """
 
     def __init__(
         self,
@@ -153,23 +167,31 @@ class Connection:
         local_prober: Callable[[], uris.LocalFacts] = probe_local,
     ) -> None:
         self.spec = spec
+        # Opening, closing and the person's actions.
         self.workers = WorkerPool(f"conn-{spec.id}")
+        # Statistics and thumbnails: a stuck screenshot must not hold up Start or Disconnect.
+        self.background = WorkerPool(f"bg-{spec.id}", size=2)
         self.state = State.DISCONNECTED
         self.reason = "Not connected yet."
+        self.details = ""  # libvirt's own words for the last failure, for tooltips and the log
         self.uri = spec.uri  # the URI really in use, once known
-        self.mode_text = ""  # e.g. "embedded QEMU driver", shown beside the name
+        self.mode_text = ""  # e.g. "embedded, no daemon", shown beside the name
         self.mode_explanation = ""
         self.accelerator: accel.Accelerator | None = None
-        self.hostname = ""
         self.virconn: libvirt.virConnect | None = None
         self._local_prober = local_prober
         self._listeners: list[ConnectionListener] = []
         self._callback_ids: list[int] = []
         self._lock = threading.RLock()
         self._want_open = False
-        self._attempt = 0
+        self._failures = 0
         self._reconnect_timer: threading.Timer | None = None
         self._generation = 0
+
+    @property
+    def wants_open(self) -> bool:
+        """Connected, connecting, or waiting to retry: the person asked for it to be open."""
+        return self._want_open
 
     # -- listeners -------------------------------------------------------------------
     def add_listener(self, listener: ConnectionListener) -> None:
@@ -186,44 +208,76 @@ class Connection:
             except Exception:
                 log.exception("connection listener failed")
 
-    def _set_state(self, state: State, reason: str = "") -> None:
+    def _publish(self, generation: int, state: State, reason: str, details: str = "") -> bool:
+        """Set the state if `generation` is still current; tell listeners. False if stale."""
         with self._lock:
-            self.state = state
-            self.reason = reason
+            if generation != self._generation:
+                return False
+            self.state, self.reason, self.details = state, reason, details
         log.info("connection %s: %s %s", self.spec.label, state.value, reason)
+        if details:
+            log.warning("connection %s: %s", self.spec.label, details)
         self._notify()
+        return True
 
-    # -- opening and closing ---------------------------------------------------------
+    # -- what the person asks for ------------------------------------------------------
     def connect(self) -> None:
         """Ask for the connection to be open, now and after any drop. Non-blocking."""
         with self._lock:
+            if self._want_open and self.state is not State.DISCONNECTED:
+                return  # already connected or on its way
             self._want_open = True
-            self._attempt = 0
+            self._failures = 0
             self._cancel_reconnect()
-            if self.state is not State.DISCONNECTED:
-                return
-            self.state = State.CONNECTING
-        self.workers.submit(self._open_guarded)
+            generation = self._start_attempt()
+        self._publish(generation, State.CONNECTING, "Connecting…")
 
     def disconnect(self) -> None:
         """Close the connection and stop reconnecting. Non-blocking."""
-        with self._lock:
-            self._want_open = False
-            self._cancel_reconnect()
-        self.workers.submit(self._close, "Disconnected.")
+        self._stop("Disconnected.")
 
     def shutdown(self) -> None:
         """Stop everything for good (Nido is quitting or the connection was removed)."""
+        self._stop("Disconnected.")
+        self.workers.close()
+        self.background.close()
+
+    def _stop(self, reason: str) -> None:
         with self._lock:
             self._want_open = False
             self._cancel_reconnect()
-        self.workers.submit(self._close, "Disconnected.")
-        self.workers.close()
+            self._generation += 1
+            generation = self._generation
+            dead = self._detach()
+        if dead is not None:
+            with contextlib.suppress(RuntimeError):
+                self.workers.submit(_dispose, *dead)
+        self._publish(generation, State.DISCONNECTED, reason)
 
+    def _start_attempt(self) -> int:
+        """New generation, and an open attempt for it on a worker. Call with the lock held."""
+        self._generation += 1
+        generation = self._generation
+        self.state = State.CONNECTING
+        self.workers.submit(self._attempt, generation)
+        return generation
+
+    def _detach(self) -> tuple[libvirt.virConnect, list[int]] | None:
+        """Take the open virConnect and its callbacks out of service. Lock held."""
+        conn, self.virconn = self.virconn, None
+        ids, self._callback_ids = self._callback_ids, []
+        return (conn, ids) if conn is not None else None
+
+    # -- opening -----------------------------------------------------------------------
     def resolve_uri(self) -> str:
-        """The URI to open (blocking for 'This computer', which probes the daemons)."""
+        """The URI to open (blocking for 'This computer', which may probe the daemons)."""
         if self.spec.kind is uris.Kind.LOCAL:
-            choice = uris.choose_local(self._local_prober())
+            remembered = uris.LocalMode(self.spec.local_mode) if self.spec.local_mode else None
+            if remembered is uris.LocalMode.EMBEDDED:  # no probing: a hung daemon can't stall it
+                choice = uris.choose_local(None, remembered=remembered, root=uris.embed_root())
+            else:
+                choice = uris.choose_local(self._local_prober(), remembered=remembered)
+            self.spec.local_mode = choice.mode.value
             self.mode_text = {
                 uris.LocalMode.SYSTEM: "system daemon",
                 uris.LocalMode.SESSION: "session daemon",
@@ -235,23 +289,16 @@ class Connection:
         self.mode_explanation = ""
         return self.spec.uri
 
-    def _open_guarded(self) -> None:
+    def _attempt(self, generation: int) -> None:
         try:
-            self._open()
+            self._open(generation)
         except NidoError as err:
-            self._dropped(err.summary)
+            self._failed(generation, err.summary, err.details)
         except Exception as exc:  # never let a worker die silently
             log.exception("opening %s failed", self.spec.label)
-            self._dropped(f"Could not connect: {exc}")
+            self._failed(generation, "Could not connect: an unexpected error happened.", str(exc))
 
-    def _open(self) -> None:
-        with self._lock:
-            if not self._want_open:
-                self.state = State.DISCONNECTED
-                return
-            self._generation += 1
-            generation = self._generation
-        self._set_state(State.CONNECTING, "Connecting…")
+    def _open(self, generation: int) -> None:
         ensure_event_loop()
         uri = self.resolve_uri()
         self.uri = uri
@@ -273,63 +320,51 @@ class Connection:
             conn = libvirt.open(open_uri)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc, f"connect to {uris.describe(uri)}") from exc
-        with self._lock:
-            stale = generation != self._generation or not self._want_open
-        if stale:
-            conn.close()
-            return
         try:
-            self._setup(conn)
+            ids, accelerator = self._setup(conn, generation)
         except libvirt.libvirtError as exc:
-            conn.close()
+            _dispose(conn, [])
             raise from_libvirt(exc, f"set up the connection to {uris.describe(uri)}") from exc
-        self._set_state(State.CONNECTED, "")
+        with self._lock:
+            current = generation == self._generation
+            if current:
+                replaced = self._detach()
+                self.virconn, self._callback_ids = conn, ids
+                self.accelerator = accelerator
+                self._failures = 0
+        if not current:  # Disconnect, or a newer attempt, came while this one ran
+            _dispose(conn, ids)
+            return
+        if replaced is not None:
+            _dispose(*replaced)
+        self._publish(generation, State.CONNECTED, "")
 
-    def _setup(self, conn: libvirt.virConnect) -> None:
-        if uris.is_remote(self.uri):
-            conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
-        conn.registerCloseCallback(self._on_close, self._generation)
-        ids = []
-        for event_id in (
-            libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-            libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
-            libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
-            libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
-        ):
-            ids.append(conn.domainEventRegisterAny(None, event_id, self._on_domain_event, event_id))
-        if uris.driver_of(self.uri) == "qemu":
-            local = not uris.is_remote(self.uri)
-            self.accelerator = accel.choose_accelerator(
-                conn.getCapabilities(), local_pvm=accel.local_kvm_is_pvm() if local else None
+    def _setup(
+        self, conn: libvirt.virConnect, generation: int
+    ) -> tuple[list[int], accel.Accelerator | None]:
+        if uris.uses_remote_driver(self.uri):
+            # Notices a host (or local daemon) that stopped answering, within ~20 s.
+            with contextlib.suppress(libvirt.libvirtError):
+                conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
+        conn.registerCloseCallback(self._on_close, generation)
+        ids = [
+            conn.domainEventRegisterAny(None, event_id, self._on_domain_event, event_id)
+            for event_id in (
+                libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+                libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
             )
-        else:
-            self.accelerator = None  # other hypervisors have no KVM-or-TCG choice
-        try:
-            self.hostname = conn.getHostname()
-        except libvirt.libvirtError:
-            self.hostname = ""
-        with self._lock:
-            self.virconn = conn
-            self._callback_ids = ids
-            self._attempt = 0
-
-    def _close(self, reason: str) -> None:
-        with self._lock:
-            conn, self.virconn = self.virconn, None
-            ids, self._callback_ids = self._callback_ids, []
-            self._generation += 1
-        if conn is not None:
-            for cb_id in ids:
-                with contextlib.suppress(libvirt.libvirtError):
-                    conn.domainEventDeregisterAny(cb_id)
-            with contextlib.suppress(libvirt.libvirtError):
-                conn.unregisterCloseCallback()
-            with contextlib.suppress(libvirt.libvirtError):
-                conn.close()
-        self._set_state(State.DISCONNECTED, reason)
+        ]
+        if uris.driver_of(self.uri) != "qemu":
+            return ids, None  # other hypervisors have no KVM-or-TCG choice
+        local = not uris.is_remote(self.uri)
+        return ids, accel.choose_accelerator(
+            conn.getCapabilities(), local_pvm=accel.local_kvm_is_pvm() if local else None
+        )
 
     # -- dropping and reconnecting ---------------------------------------------------
-    def _on_close(self, _conn: libvirt.virConnect, reason: int, generation: int) -> None:
+    def _on_close(self, conn: libvirt.virConnect, reason: int, generation: int) -> None:
         # Runs on the libvirt event thread: record and hand on, no libvirt calls here.
         words = {
             libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "The host closed the connection",
@@ -340,38 +375,42 @@ class Connection:
         with self._lock:
             if generation != self._generation:
                 return
-            self._generation += 1
-            self.virconn = None
-            self._callback_ids = []
-        self._dropped(f"{words}.")
+            dead = self._detach()
+        if dead is not None:  # deregister and free it off this thread
+            with contextlib.suppress(RuntimeError):
+                self.workers.submit(_dispose, *dead)
+        self._failed(generation, f"{words}.", "")
 
-    def _dropped(self, reason: str) -> None:
+    def _failed(self, generation: int, reason: str, details: str) -> None:
         with self._lock:
+            if generation != self._generation:
+                return  # someone asked for something newer meanwhile
             want = self._want_open
-            delay = RECONNECT_DELAYS[min(self._attempt, len(RECONNECT_DELAYS) - 1)]
-            self._attempt += 1
+            delay = RECONNECT_DELAYS[min(self._failures, len(RECONNECT_DELAYS) - 1)]
+            self._failures += 1
+            if want:
+                self._schedule_reconnect(delay, generation)
         if want:
             reason = f"{reason} Retrying in {delay:.0f} s."
-        self._set_state(State.DISCONNECTED, reason)
-        if want:
-            self._schedule_reconnect(delay)
+        self._publish(generation, State.DISCONNECTED, reason, details)
 
-    def _schedule_reconnect(self, delay: float) -> None:
-        with self._lock:
-            self._cancel_reconnect()
-            timer = threading.Timer(delay, self._reconnect_now)
-            timer.daemon = True
-            self._reconnect_timer = timer
-            timer.start()
+    def _schedule_reconnect(self, delay: float, generation: int) -> None:
+        self._cancel_reconnect()
+        timer = threading.Timer(delay, self._reconnect_now, (generation,))
+        timer.daemon = True
+        self._reconnect_timer = timer
+        timer.start()
 
-    def _reconnect_now(self) -> None:
+    def _reconnect_now(self, generation: int) -> None:
         with self._lock:
-            self._reconnect_timer = None
-            if not self._want_open or self.state is not State.DISCONNECTED:
+            if generation != self._generation or not self._want_open:
                 return
-            self.state = State.CONNECTING
-        with contextlib.suppress(RuntimeError):  # the pool closed while the timer waited
-            self.workers.submit(self._open_guarded)
+            self._reconnect_timer = None
+            try:
+                generation = self._start_attempt()
+            except RuntimeError:  # the pool closed while the timer waited
+                return
+        self._publish(generation, State.CONNECTING, "Connecting…")
 
     def _cancel_reconnect(self) -> None:
         if self._reconnect_timer is not None:
@@ -396,25 +435,18 @@ class Connection:
             except Exception:
                 log.exception("domain event listener failed")
 
-    # -- helpers for callers on worker threads -----------------------------------------
-    def require(self) -> libvirt.virConnect:
-        """The open virConnect, or a NidoError that says the host is not connected."""
-        conn = self.virconn
-        if conn is None:
-            raise NidoError(
-                f"{self.spec.label} is not connected.",
-                self.reason,
-            )
-        return conn
 
-    def wait_connected(self, timeout: float) -> bool:
-        """Block until connected (tests and the CLI use this); False on timeout."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.state is State.CONNECTED:
-                return True
-            time.sleep(0.02)
-        return self.state is State.CONNECTED
+def _dispose(conn: libvirt.virConnect, callback_ids: list[int]) -> None:
+    """Deregister a connection's callbacks and close it (blocking; on a worker). libvirt
+    holds the Python object through its event registrations, so without this a dropped
+    connection would never be freed."""
+    for cb_id in callback_ids:
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.domainEventDeregisterAny(cb_id)
+    with contextlib.suppress(libvirt.libvirtError):
+        conn.unregisterCloseCallback()
+    with contextlib.suppress(libvirt.libvirtError):
+        conn.close()
 
 
 def _with_ssh_defaults(uri: str) -> str:

@@ -117,15 +117,12 @@ class Inventory:
 
     # ConnectionListener ---------------------------------------------------------------
     def connection_changed(self, conn: Connection) -> None:
+        # Both go through the serial queue, so a load that finishes late can never list
+        # VMs under a connection that has gone meanwhile.
         if conn.state is State.CONNECTED:
             self._submit(self._load_all)
         elif conn.state is State.DISCONNECTED:
-            with self._lock:
-                had = bool(self._known)
-                self._known.clear()
-                self._pending.clear()
-            if had:
-                self.listener.vms_reset(conn.spec.id, [])
+            self._submit(self._clear)
 
     def domain_event(self, conn: Connection, uuid: str, event: int, detail: int) -> None:
         with self._lock:
@@ -150,11 +147,23 @@ class Inventory:
         except Exception:
             log.exception("inventory read failed")
 
+    def _clear(self) -> None:
+        if self.conn.virconn is not None:
+            return  # connected again already; the load queued behind this one decides
+        with self._lock:
+            had = bool(self._known)
+            self._known.clear()
+            self._pending.clear()
+        if had:
+            self.listener.vms_reset(self.conn.spec.id, [])
+
     def _load_all(self) -> None:
         virconn = self.conn.virconn
         if virconn is None:
             return
         vms = read_all(self.conn.spec.id, virconn)
+        if self.conn.virconn is not virconn:
+            return  # the connection dropped or was replaced while we read
         with self._lock:
             self._known = {vm.uuid: vm for vm in vms}
         self.listener.vms_reset(self.conn.spec.id, vms)
@@ -167,7 +176,11 @@ class Inventory:
         if virconn is None:
             return
         for uuid in uuids:
-            self._refresh(virconn, uuid)
+            try:
+                self._refresh(virconn, uuid)
+            except libvirt.libvirtError:
+                # One domain failing to read must not lose the others' updates.
+                log.debug("could not re-read domain %s", uuid, exc_info=True)
 
     def _refresh(self, virconn: libvirt.virConnect, uuid: str) -> None:
         try:

@@ -97,14 +97,36 @@ def is_embed_uri(uri: str) -> bool:
     return parsed.scheme == "qemu" and parsed.path == "/embed"
 
 
-def choose_local(facts: LocalFacts) -> LocalChoice:
+def choose_local(
+    facts: LocalFacts | None, *, remembered: LocalMode | None = None, root: str = ""
+) -> LocalChoice:
     """The one function that decides what "This computer" connects to.
 
-    A system daemon the person may use read-write wins: its VMs are the ones virt-manager
-    shows, and it offers bridged and NAT networks. Otherwise a session daemon that is
-    already running, so VMs made with GNOME Boxes or virsh appear. Otherwise the QEMU
-    driver runs embedded in Nido itself, with no daemon at all.
+    The first time: a system daemon the person may use read-write wins (its VMs are the
+    ones virt-manager shows, and it offers bridged and NAT networks); otherwise a session
+    daemon that is already running, so VMs made with GNOME Boxes or virsh appear;
+    otherwise the QEMU driver runs embedded in Nido itself, with no daemon at all.
+
+    After that, the `remembered` choice stands, so the list does not change with whether
+    some daemon happens to be running when Nido starts (a session daemon quits when idle,
+    for example). A remembered daemon that is down shows as disconnected until it is back.
+    `facts` may be None when `remembered` is EMBEDDED; `root` is then the embedded root.
     """
+    if remembered is LocalMode.SYSTEM:
+        return LocalChoice("qemu:///system", LocalMode.SYSTEM, "Using the system libvirt daemon.")
+    if remembered is LocalMode.SESSION:
+        return LocalChoice(
+            "qemu:///session", LocalMode.SESSION, "Using your libvirt session daemon."
+        )
+    if remembered is LocalMode.EMBEDDED:
+        embed = root or (facts.embed_root if facts else "")
+        return LocalChoice(
+            embed_uri(embed),
+            LocalMode.EMBEDDED,
+            "Nido runs QEMU itself (libvirt's embedded driver), with no daemon. Guests keep "
+            "running when Nido closes and are found again when it starts.",
+        )
+    assert facts is not None
     if facts.system_socket and facts.system_writable:
         who = "as root" if facts.is_root else "with your account's permission"
         return LocalChoice(
@@ -226,6 +248,12 @@ def describe(uri: str) -> str:
         return f"test driver{where}"
     path = parsed.path.strip("/") or "system"
     return f"QEMU/KVM {path}{where}"
+
+
+def uses_remote_driver(uri: str) -> bool:
+    """True when libvirt talks to a daemon over a socket (so keepalive applies): every
+    URI except the in-process embedded and test drivers."""
+    return not is_embed_uri(uri) and driver_of(uri) != "test"
 
 
 def is_remote(uri: str) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import libvirt
 
+from app.core import images
 from app.core.errors import from_libvirt
 from app.core.uris import is_remote
 from app.core.vmstate import Action
@@ -96,38 +97,57 @@ class DiskImage:
         return not self.shared_with
 
 
-def deletable_disks(virconn: libvirt.virConnect, uuid: str) -> list[DiskImage]:
-    """The writable disk images of a VM, each with the other VMs that use the same file.
+def _disk_paths(dom: libvirt.virDomain) -> list[str]:
+    """Every local image path a domain uses, in its saved and (when running) live
+    definitions, as real paths, including the backing chains of its images."""
+    flags = [libvirt.VIR_DOMAIN_XML_INACTIVE] if dom.isPersistent() else []
+    if dom.isActive():
+        flags.append(0)  # live: hot-plugged disks are only here
+    paths: list[str] = []
+    for flag in flags:
+        for disk in Domain.from_xml(dom.XMLDesc(flag)).devices.disks:
+            path = disk.source_path
+            if path and os.path.isabs(path):
+                real = os.path.realpath(path)
+                paths.append(real)
+                paths.extend(images.backing_chain(real))
+    return paths
 
-    CD-ROMs, floppies and read-only or shareable disks are never offered: an install ISO
-    belongs to the person, not to the VM. Only image files are offered, plus block devices
-    that are volumes of a storage pool: a raw partition or disk is never "deleted".
+
+def deletable_disks(virconn: libvirt.virConnect, uuid: str) -> list[DiskImage]:
+    """The disk images of a VM that Delete may offer, each with the other VMs that use it.
+
+    Offered: writable image files of the VM's own disks. Never offered: CD-ROMs and
+    floppies (an install ISO belongs to the person, not to the VM), read-only or
+    shareable disks, block devices (a raw partition or disk is never "deleted"), network
+    disks. An image another VM uses, directly or as the backing file of its own image (a
+    linked clone), is listed with those VMs' names and cannot be chosen.
     """
     dom = virconn.lookupByUUIDString(uuid)
     model = Domain.from_xml(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-    images = []
+    found = []
     for disk in model.devices.disks:
         path = disk.source_path
         if disk.device not in (None, "disk") or disk.readonly or disk.shareable or not path:
             continue
-        kind = disk.type or "file"
-        if kind == "block" and not _is_volume(virconn, path):
+        if (disk.type or "file") != "file" or not os.path.isabs(path):
             continue
-        if kind not in ("file", "block") or not os.path.isabs(path):
-            continue
-        images.append(DiskImage(path=path, target=disk.target_dev or ""))
-    if not images:
-        return images
-    by_path = {img.path: img for img in images}
+        found.append(DiskImage(path=path, target=disk.target_dev or ""))
+    if not found:
+        return found
+    by_real = {os.path.realpath(img.path): img for img in found}
     for other in virconn.listAllDomains(0):
         if other.UUIDString() == uuid:
             continue
-        other_model = Domain.from_xml(other.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-        for disk in other_model.devices.disks:
-            img = by_path.get(disk.source_path or "")
+        try:
+            used = _disk_paths(other)
+        except libvirt.libvirtError:
+            continue  # vanished meanwhile
+        for real in set(used):
+            img = by_real.get(real)
             if img is not None:
                 img.shared_with.append(other.name())
-    return images
+    return found
 
 
 def delete_vm(virconn: libvirt.virConnect, uuid: str, disk_paths: list[str]) -> list[str]:
@@ -138,6 +158,9 @@ def delete_vm(virconn: libvirt.virConnect, uuid: str, disk_paths: list[str]) -> 
     """
     name = uuid
     try:
+        # Ask again now, not only when the dialog opened: another VM may have started to
+        # use an image since. Only what is still safe to delete is deleted.
+        safe = {d.path for d in deletable_disks(virconn, uuid) if d.deletable}
         dom = virconn.lookupByUUIDString(uuid)
         name = dom.name()
         if dom.isActive():
@@ -148,18 +171,13 @@ def delete_vm(virconn: libvirt.virConnect, uuid: str, disk_paths: list[str]) -> 
         raise from_libvirt(exc, f"delete “{name}”") from exc
     failures = []
     for path in disk_paths:
+        if path not in safe:
+            failures.append(f"{path}: kept, because another VM uses it (or it is not this VM's)")
+            continue
         problem = _delete_image(virconn, path)
         if problem:
             failures.append(f"{path}: {problem}")
     return failures
-
-
-def _is_volume(virconn: libvirt.virConnect, path: str) -> bool:
-    try:
-        virconn.storageVolLookupByPath(path)
-    except libvirt.libvirtError:
-        return False
-    return True
 
 
 def _undefine_flags(dom: libvirt.virDomain) -> int:

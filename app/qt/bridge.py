@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -41,15 +42,25 @@ class ConnectionHub(QObject):
     vmChanged = Signal(object)  # VMInfo
     vmRemoved = Signal(str, str)  # connection id, uuid
     statsUpdated = Signal(str)  # connection id
+    localModeChosen = Signal(str)  # connection id; emitted from a worker thread
 
-    def __init__(self, settings: settings_store.Settings, *, save_settings: bool = True) -> None:
+    def __init__(
+        self,
+        settings: settings_store.Settings,
+        *,
+        save_settings: bool = True,
+        connection_factory: Callable[[ConnectionSpec], Connection] = Connection,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self._save_settings = save_settings
+        self._make_connection = connection_factory
+        self._saved_modes: dict[str, str] = {}  # local_mode as last saved, per connection
         self._entries: dict[str, _Entry] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(STATS_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
+        self.localModeChosen.connect(lambda _cid: self.save())
 
     # -- connections -------------------------------------------------------------------
     def start(self) -> None:
@@ -104,7 +115,8 @@ class ConnectionHub(QObject):
         self._entries.clear()
 
     def _add(self, spec: ConnectionSpec, *, persistent: bool) -> Connection:
-        conn = Connection(spec)
+        conn = self._make_connection(spec)
+        self._saved_modes[spec.id] = spec.local_mode
         inventory = Inventory(conn, self)
         self._entries[spec.id] = _Entry(conn, inventory, stats.StatsTracker(), persistent)
         conn.add_listener(self)
@@ -129,7 +141,7 @@ class ConnectionHub(QObject):
                 .success(lambda records, cid=conn_id: self._sampled(cid, records))
                 .failure(lambda err, cid=conn_id: self._sample_failed(cid, err))
                 .owned_by(self)
-                .run_on(entry.conn.workers)
+                .run_on(entry.conn.background)
             )
 
     def _sampled(self, conn_id: str, records: list[tuple[str, dict]]) -> None:
@@ -150,6 +162,10 @@ class ConnectionHub(QObject):
     # -- listener callbacks from core (any thread) -----------------------------------------
     def connection_changed(self, conn: Connection) -> None:
         self.connectionChanged.emit(conn.spec.id)
+        if conn.spec.local_mode != self._saved_modes.get(conn.spec.id):
+            # "This computer" made its first choice: remember it (saved on the GUI thread).
+            self._saved_modes[conn.spec.id] = conn.spec.local_mode
+            self.localModeChosen.emit(conn.spec.id)
 
     def domain_event(self, conn: Connection, uuid: str, event: int, detail: int) -> None:
         pass  # the inventory re-reads the domain and reports through vm_changed

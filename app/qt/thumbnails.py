@@ -144,26 +144,42 @@ class ThumbnailService(QObject):
         if not candidates:
             return None
         for key in candidates:  # one never shown yet comes before any refresh
-            if key not in self._digests and key not in self._in_flight:
+            if key not in self._digests:
                 return key
         if self._last_key in candidates:
             return candidates[(candidates.index(self._last_key) + 1) % len(candidates)]
         return candidates[0]
 
     def _tick(self) -> None:
-        candidates = self._running(self.visible_keys())
-        key = self._next_key(candidates)
-        if key is None:
-            self._timer.start(IDLE_CHECK_MS)  # nothing to show yet: look again soon
-        elif not self._grab(key):
-            self._timer.start(self.interval_ms(len(candidates)))
-        # else: the next tick is scheduled when this grab finishes
+        running = self._running(self.visible_keys())
+        # One grab per connection at a time: a host that stops answering holds up its
+        # own thumbnails only, never another connection's.
+        busy = {conn_id for conn_id, _ in self._in_flight}
+        key = self._next_key([k for k in running if k[0] not in busy])
+        if key is not None:
+            self._grab(key)
+        self._schedule_next(running)
 
-    def _grab(self, key: Key) -> bool:
+    def _schedule_next(self, running: list[Key] | None = None) -> None:
+        if not self._on:
+            return
+        if running is None:
+            running = self._running(self.visible_keys())
+        busy = {conn_id for conn_id, _ in self._in_flight}
+        waiting = [k for k in running if k[0] not in busy]
+        if not running:
+            delay = IDLE_CHECK_MS  # nothing to show yet: look again soon
+        elif waiting and (self._urgent or any(k not in self._digests for k in waiting)):
+            delay = 0  # something never shown, on a free connection
+        else:
+            delay = self.interval_ms(len(running))
+        self._timer.start(delay)
+
+    def _grab(self, key: Key) -> None:
         conn = self.hub.connection(key[0])
         virconn = conn.virconn if conn else None
-        if virconn is None or key in self._in_flight:
-            return False
+        if conn is None or virconn is None:
+            return
         self._in_flight.add(key)
         self._last_key = key
         (
@@ -171,9 +187,8 @@ class ThumbnailService(QObject):
             .success(lambda result, k=key: self._got(k, result))
             .failure(lambda err, k=key: self._failed(k, err))
             .owned_by(self)
-            .run_on(conn.workers)
+            .run_on(conn.background)
         )
-        return True
 
     def _got(self, key: Key, result: Grab) -> None:
         self._in_flight.discard(key)
@@ -183,17 +198,17 @@ class ThumbnailService(QObject):
             self._digests[key] = result.digest
             if result.image is not None:
                 self.model.set_thumbnail(key[0], key[1], result.image)
-        self._schedule_next()
+        self._maybe_hurry()
 
     def _failed(self, key: Key, err) -> None:
         # A guest that just stopped, or one without a display: no thumbnail, no dialog.
         self._in_flight.discard(key)
+        self._digests.setdefault(key, b"")  # not "never shown": no tight retry loop
         log.debug("thumbnail for %s failed: %s", key, err.summary)
-        self._schedule_next()
 
-    def _schedule_next(self) -> None:
-        if not self._on:
-            return
-        running = self._running(self.visible_keys())
-        unseen = self._urgent or any(k not in self._digests for k in running)
-        self._timer.start(0 if unseen else self.interval_ms(len(running)))
+    def _maybe_hurry(self) -> None:
+        """A finished grab frees its connection: go on at once if something waits unseen."""
+        if self._on and (
+            self._urgent or any(k not in self._digests for k in self._running(self.visible_keys()))
+        ):
+            self._timer.start(0)

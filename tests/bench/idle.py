@@ -32,10 +32,11 @@ import sys
 from pathlib import Path
 from app.core import uris
 from app.core.connection import Connection, ConnectionSpec
+from tests.support.waiting import wait_connected
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.libvirt_env import wait_for_text
 conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL)); conn.connect()
-assert conn.wait_connected(120), conn.reason
+assert wait_connected(conn, 120), conn.reason
 logs = []
 for i in range(int(sys.argv[1])):
     log = Path(sys.argv[2]) / f"g{i}.log"
@@ -50,8 +51,9 @@ print("ready")
 STOP_GUESTS = """
 from app.core import uris
 from app.core.connection import Connection, ConnectionSpec
+from tests.support.waiting import wait_connected
 conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL)); conn.connect()
-assert conn.wait_connected(120), conn.reason
+assert wait_connected(conn, 120), conn.reason
 for dom in conn.virconn.listAllDomains():
     if dom.isActive(): dom.destroy()
     dom.undefine()

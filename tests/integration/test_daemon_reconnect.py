@@ -10,12 +10,13 @@ import time
 import pytest
 
 from app.core import uris
-from app.core.connection import Connection, ConnectionSpec, State
+from app.core.connection import Connection, ConnectionSpec, State, probe_local
 from app.core.settings import Settings
 from app.qt.bridge import ConnectionHub
 from app.qt.models import VMTreeModel
 from tests.guest.libvirt_env import embedded_connection
 from tests.support.private_daemon import PrivateDaemon
+from tests.support.waiting import wait_connected
 from widgets.main_window import MainWindow
 from widgets.vm_list import group_detail
 
@@ -96,7 +97,7 @@ def test_plain_daemon_uris_still_work_beside_the_embedded_driver(daemon, monkeyp
         conn = Connection(ConnectionSpec(kind=uris.Kind.SESSION, uri="qemu:///session"))
         conn.connect()
         try:
-            assert conn.wait_connected(20), conn.reason
+            assert wait_connected(conn, 20), conn.reason
             assert conn.virconn.getURI().startswith("qemu+unix:///session?socket=")
             assert conn.uri == "qemu:///session"  # what the person chose stays as it was
         finally:
@@ -111,3 +112,12 @@ def test_plain_daemon_uris_still_work_beside_the_embedded_driver(daemon, monkeyp
             assert "No session libvirt daemon is running on this computer." in lonely.reason
         finally:
             lonely.shutdown()
+
+
+def test_probe_finds_a_running_session_daemon(daemon, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(daemon.dir / "run"))
+    found = probe_local(euid=1000)  # as an ordinary user would probe
+    assert found.session_socket == str(daemon.socket)
+    assert uris.choose_local(found).uri in ("qemu:///session", "qemu:///system")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(daemon.dir / "nowhere"))
+    assert probe_local(euid=1000).session_socket is None

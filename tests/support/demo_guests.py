@@ -28,6 +28,7 @@ from tests.guest import (
     rescue_iso,
 )
 from tests.guest.libvirt_env import wait_for_text
+from tests.support.waiting import wait_connected
 
 # name, title, state
 DEMO = [
@@ -78,7 +79,7 @@ def down(conn: Connection) -> None:
 def main(argv: list[str]) -> int:
     conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL))
     conn.connect()
-    if not conn.wait_connected(120):
+    if not wait_connected(conn, 120):
         print(conn.reason, file=sys.stderr)
         return 1
     {"up": up, "down": down}[argv[0]](conn)

@@ -21,12 +21,13 @@ from app.core.connection import Connection, ConnectionSpec
 from app.core.inventory import read_all
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.libvirt_env import wait_for_text
+from tests.support.waiting import wait_connected
 
 
 def main(argv: list[str]) -> int:
     conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL))
     conn.connect()
-    if not conn.wait_connected(120):
+    if not wait_connected(conn, 120):
         print(json.dumps({"error": conn.reason}))
         return 1
     virconn = conn.virconn

@@ -11,6 +11,7 @@ from app.core import uris
 from app.core.connection import ConnectionSpec, State
 from app.core.settings import Settings
 from app.core.vmstate import Action, Status
+from app.core.xml.domain import Domain
 from app.qt.bridge import ConnectionHub
 from app.qt.models import VMTreeModel
 from tests.support.testdriver import domain, node_uri
@@ -98,6 +99,7 @@ def test_vm_window_shows_details_state_and_xml(disks_env, qtbot) -> None:
     assert vmw.fields["Memory"].text() == "256 MiB"
     vmw.tabs.setCurrentWidget(vmw.xml_view)
     qtbot.waitUntil(lambda: "<name>victim</name>" in vmw.xml_view.toPlainText(), timeout=3000)
+
     # The Overview's graphs receive the live history (two ticks make the first rate).
     def cpu_points() -> int:
         ys = vmw.graphs.cpu_curve.getData()[1]
@@ -111,3 +113,48 @@ def test_vm_window_shows_details_state_and_xml(disks_env, qtbot) -> None:
     qtbot.waitUntil(lambda: vmw.fields["State"].text() == "Paused", timeout=3000)
     assert model.find_vm_by_name("victim").status is Status.PAUSED
     assert hub.connections()[0].state is State.CONNECTED
+
+
+def test_closed_vm_window_leaves_nothing_behind(disks_env, qtbot, failures) -> None:
+    hub, model, window, *_ = disks_env
+    vm = model.find_vm_by_name("victim")
+    vmw = VMWindow(hub, model, vm)
+    vmw.show()
+    vmw.close()  # deleted on close
+    qtbot.wait(50)
+    window.select_vm(vm.conn_id, vm.uuid)
+    window.vm_actions.actions[Action.PAUSE].trigger()  # changes the model under it
+    qtbot.waitUntil(lambda: model.find_vm_by_name("victim").status is Status.PAUSED, timeout=3000)
+    qtbot.wait(100)
+    assert failures == []  # no "C++ object already deleted" from the closed window
+
+
+def test_vm_window_survives_a_rename_of_its_vm(disks_env, qtbot) -> None:
+    hub, model, _window, *_ = disks_env
+    vm = model.find_vm_by_name("neighbour")  # shut off: a new definition applies at once
+    vmw = VMWindow(hub, model, vm)
+    qtbot.addWidget(vmw)
+    vmw.show()
+    virconn = hub.connections()[0].virconn
+    model_xml = Domain.from_xml(virconn.lookupByUUIDString(vm.uuid).XMLDesc(0))
+    model_xml.title = "Zebra <&> crossing"  # re-sorts the row: removed and inserted again
+    virconn.defineXML(model_xml.to_xml())
+    qtbot.waitUntil(lambda: vmw.windowTitle() == "Zebra <&> crossing — Nido", timeout=3000)
+    assert vmw.isVisible()
+    assert vmw.fields["Name"].text() == "neighbour"
+
+
+def test_delete_button_names_what_it_deletes(qtbot) -> None:
+    from app.core.inventory import VMInfo
+    from app.core.vmops import DiskImage
+    from widgets.delete_dialog import DeleteDialog
+
+    vm = VMInfo("c", "u", "web", "", Status.SHUTOFF, "", 1, 1024, True)
+    dialog = DeleteDialog(vm, [DiskImage("/img/R&D.qcow2", "vda")])
+    qtbot.addWidget(dialog)
+    assert dialog.delete_button.text() == "Delete VM and 1 disk image"
+    ((box, _disk),) = dialog.disk_boxes
+    assert box.text() == "/img/R&&D.qcow2  (vda)"  # shown as R&D, not as a shortcut
+    box.setChecked(False)
+    assert dialog.delete_button.text() == "Delete VM"
+    assert dialog.chosen_paths() == []

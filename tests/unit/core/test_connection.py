@@ -151,13 +151,6 @@ def test_a_hung_host_never_blocks_the_caller_and_can_be_abandoned() -> None:
         host.close()
 
 
-def test_require_raises_a_readable_error_when_not_connected() -> None:
-    conn = Connection(ConnectionSpec(kind=uris.Kind.CUSTOM, uri="test:///default", name="Lab"))
-    with pytest.raises(Exception, match="Lab is not connected"):
-        conn.require()
-    conn.shutdown()
-
-
 def test_spec_labels() -> None:
     assert ConnectionSpec(kind=uris.Kind.LOCAL).label == "This computer"
     assert ConnectionSpec(kind=uris.Kind.SSH, uri="qemu+ssh://a@box/system").label == "box"
@@ -165,3 +158,80 @@ def test_spec_labels() -> None:
     spec = ConnectionSpec(kind=uris.Kind.SSH, uri="qemu+ssh://a@box/system", name="Lab")
     assert ConnectionSpec.from_dict(spec.to_dict()) == spec
     assert libvirt.getVersion() >= 9_000_000
+
+
+class ScriptedConnection(Connection):
+    """A real connection whose URI per attempt, and setup delay, a test decides."""
+
+    def __init__(self, uris_: list[str], setup_delay: float = 0.0) -> None:
+        super().__init__(ConnectionSpec(kind=uris.Kind.CUSTOM, uri=uris_[-1]))
+        self._uris = list(uris_)
+        self.setup_delay = setup_delay
+        self.opened: list[libvirt.virConnect] = []
+
+    def resolve_uri(self) -> str:
+        self.mode_text = "scripted"
+        return self._uris.pop(0) if len(self._uris) > 1 else self._uris[0]
+
+    def _setup(self, conn, generation):
+        self.opened.append(conn)
+        time.sleep(self.setup_delay)
+        return super()._setup(conn, generation)
+
+
+def test_disconnect_during_setup_wins_and_the_new_connection_is_closed(tmp_path) -> None:
+    node = tmp_path / "n.xml"
+    node.write_text("<node/>")
+    conn = ScriptedConnection([f"test://{node}"], setup_delay=0.5)
+    rec = Recorder()
+    conn.add_listener(rec)
+    conn.connect()
+    deadline = time.monotonic() + 3
+    while not conn.opened and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert conn.opened and conn.state is State.CONNECTING  # inside setup now
+    conn.disconnect()
+    time.sleep(1.0)
+    assert conn.state is State.DISCONNECTED and conn.virconn is None
+    assert State.CONNECTED not in [s for s, _ in rec.states]
+    with pytest.raises(libvirt.libvirtError):
+        conn.opened[0].getURI()  # disposed, not leaked
+    conn.shutdown()
+
+
+def test_a_stale_attempt_failing_late_does_not_clobber_a_live_connection(tmp_path) -> None:
+    node = tmp_path / "n.xml"
+    node.write_text("<node/>")
+    host = HungHost()
+    conn = ScriptedConnection([host.uri, f"test://{node}"])
+    rec = Recorder()
+    conn.add_listener(rec)
+    try:
+        conn.connect()  # attempt 1 hangs on the silent host
+        assert rec.wait(lambda: host.accepted, 3)
+        conn.disconnect()
+        conn.connect()  # attempt 2 reaches the test driver
+        assert rec.wait(lambda: conn.state is State.CONNECTED, 5)
+        host.close()  # attempt 1 now fails, late
+        time.sleep(1.5)
+        assert conn.state is State.CONNECTED and conn.virconn is not None
+        assert rec.states[-1][0] is State.CONNECTED
+    finally:
+        conn.shutdown()
+
+
+def test_disconnect_then_connect_at_once_ends_connected(tmp_path) -> None:
+    node = tmp_path / "n.xml"
+    node.write_text("<node/>")
+    conn = Connection(ConnectionSpec(kind=uris.Kind.CUSTOM, uri=f"test://{node}"))
+    rec = Recorder()
+    conn.add_listener(rec)
+    conn.connect()
+    assert rec.wait(lambda: conn.state is State.CONNECTED, 5)
+    first = conn.virconn
+    conn.disconnect()
+    conn.connect()
+    assert rec.wait(lambda: conn.state is State.CONNECTED and conn.virconn is not first, 5)
+    time.sleep(0.5)
+    assert conn.state is State.CONNECTED
+    conn.shutdown()

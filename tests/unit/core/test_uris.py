@@ -149,3 +149,22 @@ def test_describe_and_is_remote() -> None:
     assert uris.is_remote("qemu+ssh://ana@box/system")
     assert not uris.is_remote("qemu:///system")
     assert not uris.is_remote("qemu+tcp://localhost/system")
+
+
+def test_a_remembered_choice_stands_whatever_runs_now() -> None:
+    no_daemon = facts()
+    assert uris.choose_local(no_daemon, remembered=LocalMode.SESSION).uri == "qemu:///session"
+    assert uris.choose_local(no_daemon, remembered=LocalMode.SYSTEM).uri == "qemu:///system"
+    busy = facts(system_socket="/run/libvirt/libvirt-sock", system_writable=True)
+    choice = uris.choose_local(busy, remembered=LocalMode.EMBEDDED)
+    assert choice.mode is LocalMode.EMBEDDED and choice.uri.endswith("nido/embed")
+    assert uris.choose_local(None, remembered=LocalMode.EMBEDDED, root="/r").uri == (
+        "qemu:///embed?root=/r"
+    )
+
+
+def test_uses_remote_driver() -> None:
+    assert uris.uses_remote_driver("qemu:///system")
+    assert uris.uses_remote_driver("qemu+ssh://h/system")
+    assert not uris.uses_remote_driver("qemu:///embed?root=/r")
+    assert not uris.uses_remote_driver("test:///default")

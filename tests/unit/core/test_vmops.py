@@ -51,3 +51,33 @@ def test_an_image_that_cannot_be_deleted_is_reported_and_the_vm_still_goes(tmp_p
     assert len(failures) == 1 and failures[0].startswith(f"{image}: ")
     assert conn.listAllDomains() == []
     conn.close()
+
+
+def test_the_base_of_another_vms_linked_clone_is_protected(tmp_path: Path) -> None:
+    import subprocess
+
+    base = tmp_path / "base.qcow2"
+    clone = tmp_path / "clone.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(base), "1M"], check=True)
+    subprocess.run(
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(base), str(clone)],
+        check=True,
+    )
+    link = tmp_path / "same-base.qcow2"
+    link.symlink_to(base)  # another name for the same file
+    conn = libvirt.open(
+        node_uri(
+            tmp_path,
+            [
+                domain("original", state="shutoff", disk=str(link)),
+                domain("clone", state="shutoff", disk=str(clone)),
+            ],
+        )
+    )
+    uuid = conn.lookupByName("original").UUIDString()
+    (offered,) = vmops.deletable_disks(conn, uuid)
+    assert offered.shared_with == ["clone"] and not offered.deletable
+    # Even if asked directly, delete_vm keeps it.
+    failures = vmops.delete_vm(conn, uuid, [str(link)])
+    assert base.exists() and len(failures) == 1 and "kept" in failures[0]
+    conn.close()

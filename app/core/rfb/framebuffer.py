@@ -1,0 +1,143 @@
+"""The client-side framebuffer: a ``bytearray`` of B, G, R, 0xFF pixels, stride = width * 4,
+that rectangle events are applied to.
+
+The buffer maps straight onto ``QImage(fb.data, w, h, fb.stride, QImage.Format_RGB32)``
+(or ARGB32: every alpha byte is 0xFF). A resize replaces :attr:`Framebuffer.data` with a
+new bytearray, so an image made over the old one must be made again.
+
+Size cap: no side over :data:`~app.core.rfb.protocol.MAX_FRAMEBUFFER_SIDE` (16384) and at
+most :data:`~app.core.rfb.protocol.MAX_FRAMEBUFFER_PIXELS` pixels (32 Mi, so 128 MiB);
+8K UHD fits. :class:`~app.core.rfb.client.RFBClient` checks the same caps, so the events
+it emits always fit; this class checks again and raises ``ValueError`` for events that do
+not, so a bug elsewhere cannot write outside the buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.core.rfb.events import (
+    CopyRect,
+    DesktopResized,
+    Event,
+    FillRect,
+    Pixels,
+    RectPixels,
+)
+from app.core.rfb.protocol import (
+    MAX_FRAMEBUFFER_PIXELS,
+    MAX_FRAMEBUFFER_SIDE,
+    ProtocolViolation,
+    check_framebuffer_size,
+)
+from app.core.rfb.pixels import OPAQUE
+
+#: A rectangle: x, y, width, height.
+Rect = tuple[int, int, int, int]
+
+_BLACK = np.uint32(0xFF000000)
+
+
+class Framebuffer:
+    """Pixels of the remote screen, kept up to date by :meth:`apply`."""
+
+    def __init__(
+        self,
+        width: int = 0,
+        height: int = 0,
+        *,
+        max_side: int = MAX_FRAMEBUFFER_SIDE,
+        max_pixels: int = MAX_FRAMEBUFFER_PIXELS,
+    ) -> None:
+        self.max_side = max_side
+        self.max_pixels = max_pixels
+        self.width = 0
+        self.height = 0
+        self.data = bytearray()
+        self._pixels = np.zeros((0, 0), np.uint32)
+        self.resize(width, height)
+
+    @property
+    def stride(self) -> int:
+        return self.width * 4
+
+    def array(self) -> np.ndarray:
+        """A (height, width, 4) uint8 view of the pixels, B, G, R, A."""
+        return self._pixels.view(np.uint8).reshape(self.height, self.width, 4)
+
+    def resize(self, width: int, height: int) -> None:
+        """A new size: new buffer, the old content kept where it overlaps, black elsewhere."""
+        try:
+            check_framebuffer_size(width, height, self.max_side, self.max_pixels)
+        except ProtocolViolation as e:
+            raise ValueError(str(e)) from None
+        if width < 0 or height < 0:
+            raise ValueError("negative framebuffer size")
+        if (width, height) == (self.width, self.height) and self.data:
+            return
+        data = bytearray(width * height * 4)
+        pixels = np.frombuffer(data, np.uint32).reshape(height, width)
+        pixels[...] = _BLACK
+        keep_w, keep_h = min(width, self.width), min(height, self.height)
+        pixels[:keep_h, :keep_w] = self._pixels[:keep_h, :keep_w]
+        self.width, self.height, self.data, self._pixels = width, height, data, pixels
+
+    def _check(self, x: int, y: int, w: int, h: int) -> None:
+        if x < 0 or y < 0 or w < 0 or h < 0 or x + w > self.width or y + h > self.height:
+            raise ValueError(
+                f"rectangle {w}x{h}+{x}+{y} is outside the {self.width}x{self.height} framebuffer"
+            )
+
+    def apply(self, event: Event) -> Rect | None:
+        """Apply one event; returns the damaged rectangle, or None if the event changes no
+        pixels here (a :class:`JpegRect` must be decoded by the caller and given to
+        :meth:`put_pixels`; a :class:`DesktopResized` resizes and damages everything)."""
+        if isinstance(event, RectPixels):
+            self.put_pixels(event.x, event.y, event.width, event.height, event.pixels)
+        elif isinstance(event, FillRect):
+            self.fill(event.x, event.y, event.width, event.height, event.pixel)
+        elif isinstance(event, CopyRect):
+            self.copy(event.src_x, event.src_y, event.x, event.y, event.width, event.height)
+        elif isinstance(event, DesktopResized):
+            self.resize(event.width, event.height)
+            return (0, 0, self.width, self.height)
+        else:
+            return None
+        return (event.x, event.y, event.width, event.height)
+
+    def put_pixels(
+        self, x: int, y: int, w: int, h: int, pixels: Pixels, stride: int | None = None
+    ) -> None:
+        """Copy B, G, R, X pixels in (rows ``stride`` bytes apart, default w * 4); the
+        alpha byte is set to 0xFF on the way."""
+        self._check(x, y, w, h)
+        if not w or not h:
+            return
+        stride = w * 4 if stride is None else stride
+        if stride < w * 4 or len(pixels) < stride * (h - 1) + w * 4:
+            raise ValueError("pixel data is shorter than the rectangle")
+        if stride % 4 == 0:
+            src = np.frombuffer(pixels, np.uint32, (stride // 4) * (h - 1) + w)
+            src = np.lib.stride_tricks.as_strided(src, (h, w), (stride, 4), writeable=False)
+        else:
+            raw = np.frombuffer(pixels, np.uint8, stride * (h - 1) + w * 4)
+            src = np.lib.stride_tricks.as_strided(raw, (h, w * 4), (stride, 1), writeable=False)
+            src = np.ascontiguousarray(src).view(np.uint32)
+        np.bitwise_or(src, OPAQUE, out=self._pixels[y : y + h, x : x + w])
+
+    def fill(self, x: int, y: int, w: int, h: int, pixel: bytes) -> None:
+        self._check(x, y, w, h)
+        self._pixels[y : y + h, x : x + w] = np.frombuffer(pixel, np.uint32, 1)[0] | OPAQUE
+
+    def copy(self, src_x: int, src_y: int, x: int, y: int, w: int, h: int) -> None:
+        """Copy a rectangle within the framebuffer; overlapping areas copy correctly."""
+        self._check(src_x, src_y, w, h)
+        self._check(x, y, w, h)
+        p = self._pixels
+        # NumPy copies through a temporary when the two areas overlap.
+        p[y : y + h, x : x + w] = p[src_y : src_y + h, src_x : src_x + w]
+
+    def pixel(self, x: int, y: int) -> tuple[int, int, int]:
+        """(R, G, B) at (x, y), for tests and screenshots' colour pickers."""
+        v = int(self._pixels[y, x])
+        return (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF
