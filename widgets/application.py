@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -14,7 +15,7 @@ from app import APP_NAME, __version__, logsetup
 from app.cli import Options
 from app.core import settings as settings_store
 from app.core import uris
-from app.core.connection import ConnectionSpec
+from app.core.connection import Connection, ConnectionSpec
 from app.core.errors import from_exception
 from app.core.inventory import VMInfo
 from app.qt import jobs
@@ -32,10 +33,18 @@ log = logging.getLogger(__name__)
 class Nido(QObject):
     """The running application: one hub, one model, one main window, VM windows on demand."""
 
-    def __init__(self, settings: settings_store.Settings, *, save_settings: bool = True) -> None:
+    def __init__(
+        self,
+        settings: settings_store.Settings,
+        *,
+        save_settings: bool = True,
+        connection_factory: Callable[[ConnectionSpec], Connection] = Connection,
+    ) -> None:
         super().__init__()
         self.settings = settings
-        self.hub = ConnectionHub(settings, save_settings=save_settings)
+        self.hub = ConnectionHub(
+            settings, save_settings=save_settings, connection_factory=connection_factory
+        )
         self.model = VMTreeModel(self.hub)
         self.window = MainWindow(self.hub, self.model)
         self.window.openVM.connect(self.open_vm)

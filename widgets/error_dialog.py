@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.core.errors import ErrorKind, NidoError
 
-_open_dialogs: list[QMessageBox] = []
+_unowned: set[QMessageBox] = set()
 
 
 def show_error(parent: QWidget | None, err: NidoError, title: str = "Nido") -> QMessageBox:
@@ -28,12 +28,9 @@ def show_error(parent: QWidget | None, err: NidoError, title: str = "Nido") -> Q
     box.setInformativeText("The details are also in Nido's log.")
     box.setStandardButtons(QMessageBox.StandardButton.Close)
     box.setObjectName("errorDialog")
-    _open_dialogs.append(box)
-    box.finished.connect(lambda _r, b=box: _open_dialogs.remove(b) if b in _open_dialogs else None)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if parent is None:  # nothing else owns it: keep it alive until it is closed
+        _unowned.add(box)
+        box.finished.connect(lambda _result, b=box: _unowned.discard(b))
     box.open()
     return box
-
-
-def open_error_dialogs() -> list[QMessageBox]:
-    """The error dialogs on screen now (tests look at them)."""
-    return list(_open_dialogs)

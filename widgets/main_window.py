@@ -186,7 +186,7 @@ class MainWindow(QMainWindow):
         connect = menu.addAction("&Connect", conn.connect)
         connect.setEnabled(conn.state is State.DISCONNECTED)
         disconnect = menu.addAction("&Disconnect", conn.disconnect)
-        disconnect.setEnabled(conn.state is not State.DISCONNECTED)
+        disconnect.setEnabled(conn.wants_open)  # also stops a connection that keeps retrying
         menu.addSeparator()
         menu.addAction("&Remove Connection…", lambda c=conn: self.remove_connection(c))
 
@@ -195,7 +195,8 @@ class MainWindow(QMainWindow):
         has_local = any(c.spec.kind is uris.Kind.LOCAL for c in self.hub.connections())
         dialog = ConnectionDialog(has_local, self)
         if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
-            self.hub.add_connection(dialog.spec())
+            conn = self.hub.add_connection(dialog.spec())
+            conn.connect()  # the button said Connect; autoconnect is about later starts
 
     def remove_connection(self, conn: Connection) -> None:
         box = QMessageBox(

@@ -115,6 +115,7 @@ class VMActions(QObject):
         model.dataChanged.connect(self._data_changed)
         model.rowsInserted.connect(self._rows_changed)
         model.rowsRemoved.connect(self._rows_changed)
+        hub.connectionChanged.connect(self._connection_changed)
         self.update_enabled()
 
     def add_to(self, target: QMenu | QToolBar, skip: frozenset[Action] = frozenset()) -> None:
@@ -135,6 +136,18 @@ class VMActions(QObject):
 
     def _rows_changed(self, *_args) -> None:
         self.update_enabled()
+
+    def _connection_changed(self, conn_id: str) -> None:
+        conn = self.hub.connection(conn_id)
+        if conn is not None and conn.virconn is not None:
+            return
+        stuck = {key for key in self._busy if key[0] == conn_id}
+        if stuck:
+            # Their calls went to a connection that is gone; whether they happened is
+            # shown by the VM's state once the connection is back.
+            self._busy -= stuck
+            self.status.emit("The connection was lost while an action was under way.", 8000)
+            self.update_enabled()
 
     def update_enabled(self) -> None:
         vm = self._current()

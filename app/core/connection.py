@@ -14,6 +14,7 @@ import enum
 import logging
 import os
 import threading
+import time
 import urllib.parse
 import uuid as uuidlib
 from collections.abc import Callable
@@ -119,7 +120,7 @@ def _probe_socket(socket: str, readonly: bool = False, path: str = "system") -> 
     return True
 
 
-def probe_local(euid: int | None = None) -> uris.LocalFacts:
+def probe_local(euid: int | None = None, runtime_dir: str | None = None) -> uris.LocalFacts:
     """Look at this computer's libvirt daemons (blocking; a worker thread calls it).
 
     Sockets are addressed explicitly so that the probe works even after the embedded
@@ -138,7 +139,7 @@ def probe_local(euid: int | None = None) -> uris.LocalFacts:
             system_socket = candidate
     session_socket = None
     if not is_root:
-        for candidate in uris.session_socket_candidates():
+        for candidate in uris.session_socket_candidates(runtime_dir):
             if os.path.exists(candidate) and _probe_socket(candidate, path="session"):
                 session_socket = candidate
                 break
@@ -187,6 +188,8 @@ class Connection:
         self._failures = 0
         self._reconnect_timer: threading.Timer | None = None
         self._generation = 0
+        self._closed_for_good = False
+        self._watchdog: threading.Thread | None = None
 
     @property
     def wants_open(self) -> bool:
@@ -230,6 +233,11 @@ class Connection:
             self._failures = 0
             self._cancel_reconnect()
             generation = self._start_attempt()
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(
+                    target=self._watch, name=f"watch-{self.spec.id}", daemon=True
+                )
+                self._watchdog.start()
         self._publish(generation, State.CONNECTING, "Connecting…")
 
     def disconnect(self) -> None:
@@ -239,6 +247,8 @@ class Connection:
     def shutdown(self) -> None:
         """Stop everything for good (Nido is quitting or the connection was removed)."""
         self._stop("Disconnected.")
+        with self._lock:
+            self._closed_for_good = True
         self.workers.close()
         self.background.close()
 
@@ -372,14 +382,47 @@ class Connection:
             libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "The connection failed",
             libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT: "Disconnected",
         }.get(reason, "The connection was lost")
+        self._lost(generation, f"{words}.")
+
+    def _lost(self, generation: int, reason: str) -> None:
+        """The open connection died (libvirt told us, or the watchdog found it dead)."""
         with self._lock:
             if generation != self._generation:
                 return
             dead = self._detach()
+            # Calls that were waiting on the dead connection may never return (libvirt
+            # 9.0 leaves all but one of several waiting calls hanging after a keepalive
+            # timeout). Fresh pools, so the next connection is not starved by them.
+            self._renew_pools()
         if dead is not None:  # deregister and free it off this thread
             with contextlib.suppress(RuntimeError):
                 self.workers.submit(_dispose, *dead)
-        self._failed(generation, f"{words}.", "")
+        self._failed(generation, reason, "")
+
+    def _renew_pools(self) -> None:
+        old = (self.workers, self.background)
+        self.workers = WorkerPool(f"conn-{self.spec.id}")
+        self.background = WorkerPool(f"bg-{self.spec.id}", size=2)
+        for pool in old:
+            pool.close()  # idle threads end; stuck ones are daemons and die with Nido
+
+    def _watch(self) -> None:
+        """Every few seconds, ask libvirt (locally, no round trip) whether the open
+        connection is still alive: its close callback is not always called."""
+        while True:
+            time.sleep(KEEPALIVE_INTERVAL)
+            with self._lock:
+                if self._closed_for_good:
+                    return
+                conn, generation = self.virconn, self._generation
+            if conn is None:
+                continue
+            try:
+                alive = conn.isAlive()
+            except libvirt.libvirtError:
+                alive = 0
+            if not alive:
+                self._lost(generation, "The host stopped answering.")
 
     def _failed(self, generation: int, reason: str, details: str) -> None:
         with self._lock:
@@ -437,16 +480,19 @@ class Connection:
 
 
 def _dispose(conn: libvirt.virConnect, callback_ids: list[int]) -> None:
-    """Deregister a connection's callbacks and close it (blocking; on a worker). libvirt
-    holds the Python object through its event registrations, so without this a dropped
-    connection would never be freed."""
+    """Take a connection out of service (blocking; on a worker).
+
+    libvirt holds the Python object through its event and close-callback registrations;
+    deregistering them lets the object go, and libvirt-python closes the connection when
+    the last reference does. It is deliberately not closed here: another thread may be
+    inside a call on it (a statistics query, a screenshot), and libvirt frees a closed
+    connection under such a call (seen as segfaults). Threads in a call hold a reference,
+    so the close waits for them."""
     for cb_id in callback_ids:
         with contextlib.suppress(libvirt.libvirtError):
             conn.domainEventDeregisterAny(cb_id)
     with contextlib.suppress(libvirt.libvirtError):
         conn.unregisterCloseCallback()
-    with contextlib.suppress(libvirt.libvirtError):
-        conn.close()
 
 
 def _with_ssh_defaults(uri: str) -> str:

@@ -55,13 +55,6 @@ class NidoError(Exception):
         return ErrorReport(self.summary, self.details, self.kind)
 
 
-class CancelledError(NidoError):
-    """The person cancelled a long operation; shown quietly, if at all."""
-
-    def __init__(self, what: str = "The operation") -> None:
-        super().__init__(f"{what} was cancelled.", kind=ErrorKind.CANCELLED)
-
-
 # libvirt error codes grouped by what they mean to a person. Codes that libvirt-python
 # does not define on an older libvirt are skipped.
 def _codes(*names: str) -> frozenset[int]:
@@ -109,7 +102,6 @@ for _kind, _names in (
             "VIR_ERR_NO_CONNECT",
             "VIR_ERR_RPC",
             "VIR_ERR_INVALID_CONN",
-            "VIR_ERR_SYSTEM_ERROR",
         ),
     ),
     (
@@ -169,6 +161,16 @@ def _strip_prefix(text: str) -> str:
     return text
 
 
+SUMMARY_DETAIL_MAX = 160
+
+
+def shorten(text: str) -> str:
+    """At most SUMMARY_DETAIL_MAX characters, with an ellipsis where it was cut."""
+    if len(text) <= SUMMARY_DETAIL_MAX:
+        return text
+    return text[: SUMMARY_DETAIL_MAX - 1].rstrip() + "…"
+
+
 def from_libvirt(exc: libvirt.libvirtError, action: str) -> NidoError:
     """Turn a libvirtError into a NidoError.
 
@@ -177,13 +179,19 @@ def from_libvirt(exc: libvirt.libvirtError, action: str) -> NidoError:
     kind = kind_of(exc)
     message = libvirt_message(exc)
     reason = _REASON_BY_KIND[kind]
-    # libvirt's first clause is usually the most useful short explanation; keep it when
-    # it is short enough to read at a glance.
-    first = _strip_prefix(message.split("\n", 1)[0])
-    if kind in (ErrorKind.INVALID_STATE, ErrorKind.INVALID_INPUT, ErrorKind.UNSUPPORTED) or (
-        kind is ErrorKind.INTERNAL and len(first) <= 120
+    # libvirt's first line is usually the most useful short explanation ("Host key
+    # verification failed", "No such file or directory"): say it, shortened if need be,
+    # after our own words where we have them.
+    first = shorten(_strip_prefix(message.split("\n", 1)[0]).rstrip("."))
+    if first and kind in (
+        ErrorKind.INVALID_STATE,
+        ErrorKind.INVALID_INPUT,
+        ErrorKind.UNSUPPORTED,
+        ErrorKind.INTERNAL,
     ):
-        reason = first[:1].lower() + first[1:] if first else reason
+        reason = first[:1].lower() + first[1:]
+    elif first and kind in (ErrorKind.UNREACHABLE, ErrorKind.DENIED, ErrorKind.TIMEOUT):
+        reason = f"{reason} ({first})"
     summary = f"Could not {action}: {reason}."
     details = (
         f"{message}\n\n"

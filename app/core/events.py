@@ -85,7 +85,6 @@ class EventLoop:
         # Opaque data of removed handles and timers, freed from the loop's own stack: libvirt
         # forbids calling the free callback from inside its remove call (it deadlocks).
         self._to_free: list[Any] = []
-        self.iterations = 0
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError):  # a full pipe: already awake
@@ -163,7 +162,6 @@ class EventLoop:
             ready = poller.poll(timeout_ms)
         except InterruptedError:
             ready = []
-        self.iterations += 1
         for fd, revents in ready:
             if fd == self._wake_r:
                 with contextlib.suppress(BlockingIOError):

@@ -7,7 +7,6 @@ new-VM wizard's catalogue (osdb) gives the full names.
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 
 from app.core.xml.domain import Domain
@@ -58,8 +57,6 @@ def os_label_from_id(os_id: str) -> str:
     if family == "linux" and version:
         # libosinfo's generic Linux entries: http://libosinfo.org/linux/2022
         return f"Linux ({version})"
-    if family in ("win", "windows") and version:
-        version = re.sub(r"^(\d+)\.(\d+)$", r"\1.\2", version)
     return f"{name} {version}".strip()
 
 

@@ -40,16 +40,23 @@ def load(path: Path | None = None) -> Settings:
     path = path or config_dir() / "settings.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
     except FileNotFoundError:
         return Settings.defaults()
     except (OSError, ValueError):
         log.warning("could not read %s; using defaults", path, exc_info=True)
+        _keep_copy(path)
         return Settings.defaults()
-    try:
-        conns = [ConnectionSpec.from_dict(c) for c in data.get("connections", [])]
-    except (KeyError, ValueError, TypeError):
-        log.warning("bad connection list in %s; using defaults", path, exc_info=True)
-        return Settings.defaults()
+    conns = []
+    entries = data.get("connections", [])
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            conns.append(ConnectionSpec.from_dict(entry))
+        except (KeyError, ValueError, TypeError, AttributeError):
+            # One damaged entry costs that entry only; the file is kept for the person.
+            log.warning("skipping a damaged connection in %s: %r", path, entry)
+            _keep_copy(path)
     quit_mode = data.get("quit_embedded_guests", "ask")
     if quit_mode not in ("ask", "leave", "shutdown"):
         quit_mode = "ask"
@@ -58,6 +65,15 @@ def load(path: Path | None = None) -> Settings:
         quit_embedded_guests=quit_mode,
         thumbnails=bool(data.get("thumbnails", True)),
     )
+
+
+def _keep_copy(path: Path) -> None:
+    """Keep a damaged settings file beside the new one, so nothing the person wrote is lost."""
+    backup = path.with_name(path.name + ".damaged")
+    try:
+        backup.write_bytes(path.read_bytes())
+    except OSError:
+        log.warning("could not keep a copy of %s", path, exc_info=True)
 
 
 def save(settings: Settings, path: Path | None = None) -> None:

@@ -14,7 +14,6 @@ import libvirt
 HISTORY_LENGTH = 120  # samples kept per VM; at one a second, two minutes
 
 LIST_STATS = libvirt.VIR_DOMAIN_STATS_CPU_TOTAL | libvirt.VIR_DOMAIN_STATS_BALLOON
-DETAIL_STATS = LIST_STATS | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE
 
 
 def sample(virconn: libvirt.virConnect, what: int = LIST_STATS) -> list[tuple[str, dict]]:

@@ -251,9 +251,15 @@ def describe(uri: str) -> str:
 
 
 def uses_remote_driver(uri: str) -> bool:
-    """True when libvirt talks to a daemon over a socket (so keepalive applies): every
-    URI except the in-process embedded and test drivers."""
-    return not is_embed_uri(uri) and driver_of(uri) != "test"
+    """True when libvirt talks to a daemon over a socket (so keepalive applies): any URI
+    with a transport or a host, and plain local URIs except the in-process embedded and
+    test drivers."""
+    if is_embed_uri(uri):
+        return False
+    parsed = urllib.parse.urlsplit(uri)
+    if "+" in parsed.scheme or parsed.hostname:
+        return True
+    return driver_of(uri) != "test"
 
 
 def is_remote(uri: str) -> bool:

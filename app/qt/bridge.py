@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import settings as settings_store
 from app.core import stats
-from app.core.connection import Connection, ConnectionSpec
+from app.core.connection import Connection, ConnectionSpec, State
 from app.core.inventory import Inventory, VMInfo
 from app.qt.jobs import Op
 
@@ -61,6 +61,7 @@ class ConnectionHub(QObject):
         self._timer.setInterval(STATS_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
         self.localModeChosen.connect(lambda _cid: self.save())
+        self.connectionChanged.connect(self._forget_stuck_sampling)
 
     # -- connections -------------------------------------------------------------------
     def start(self) -> None:
@@ -143,6 +144,13 @@ class ConnectionHub(QObject):
                 .owned_by(self)
                 .run_on(entry.conn.background)
             )
+
+    def _forget_stuck_sampling(self, conn_id: str) -> None:
+        # A query that was waiting on a connection that has since dropped may never come
+        # back; the next connection must not wait for it.
+        entry = self._entries.get(conn_id)
+        if entry is not None and entry.conn.state is not State.CONNECTED:
+            entry.sampling = False
 
     def _sampled(self, conn_id: str, records: list[tuple[str, dict]]) -> None:
         entry = self._entries.get(conn_id)

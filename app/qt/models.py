@@ -210,6 +210,8 @@ class VMTreeModel(QAbstractItemModel):
                 lines.append(conn.accelerator.explanation)
             if conn.reason:
                 lines.append(conn.reason)
+            if conn.details:
+                lines.append(conn.details)
             return "\n".join(lines)
         return None
 

@@ -15,7 +15,7 @@ import os
 from PySide6.QtCore import QDir, QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from app.core.settings import config_dir
+from app.core.uris import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +23,10 @@ TIMEOUT_MS = 1500
 
 
 def server_name() -> str:
-    """One name per user and settings directory: a person has one Nido, while a test or
-    benchmark with its own XDG directories is a Nido of its own."""
-    tag = hashlib.sha1(str(config_dir()).encode()).hexdigest()[:8]
+    """One name per user and data directory (where the embedded driver's locked root
+    lives): a person has one Nido, while a test or benchmark with its own XDG directories
+    is a Nido of its own."""
+    tag = hashlib.sha1(str(data_dir()).encode()).hexdigest()[:8]
     return f"nido-{os.getuid()}-{tag}"
 
 

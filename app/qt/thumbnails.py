@@ -98,6 +98,7 @@ class ThumbnailService(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
         hub.vmChanged.connect(self._on_vm_changed)
+        hub.connectionChanged.connect(self._on_connection_changed)
 
     def start(self) -> None:
         if not self._on:
@@ -113,6 +114,12 @@ class ThumbnailService(QObject):
         """Look again soon (the visible rows changed, e.g. after filtering)."""
         if self._timer.isActive():
             self._timer.start(0)
+
+    def _on_connection_changed(self, conn_id: str) -> None:
+        conn = self.hub.connection(conn_id)
+        if conn is None or conn.virconn is None:
+            # Grabs waiting on a dropped connection may never finish: stop waiting for them.
+            self._in_flight = {k for k in self._in_flight if k[0] != conn_id}
 
     def _on_vm_changed(self, info) -> None:
         if not info.status.active:

@@ -32,10 +32,12 @@ import sys
 from pathlib import Path
 from app.core import uris
 from app.core.connection import Connection, ConnectionSpec
+from tests.support.local import no_daemon_prober
 from tests.support.waiting import wait_connected
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.libvirt_env import wait_for_text
-conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL)); conn.connect()
+conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL), local_prober=no_daemon_prober)
+conn.connect()
 assert wait_connected(conn, 120), conn.reason
 logs = []
 for i in range(int(sys.argv[1])):
@@ -51,8 +53,10 @@ print("ready")
 STOP_GUESTS = """
 from app.core import uris
 from app.core.connection import Connection, ConnectionSpec
+from tests.support.local import no_daemon_prober
 from tests.support.waiting import wait_connected
-conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL)); conn.connect()
+conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL), local_prober=no_daemon_prober)
+conn.connect()
 assert wait_connected(conn, 120), conn.reason
 for dom in conn.virconn.listAllDomains():
     if dom.isActive(): dom.destroy()
@@ -61,7 +65,8 @@ for dom in conn.virconn.listAllDomains():
 
 
 def local() -> ConnectionSpec:
-    return ConnectionSpec(kind=uris.Kind.LOCAL)
+    # Embedded from the start, like the guests' helper: never a daemon of the machine.
+    return ConnectionSpec(kind=uris.Kind.LOCAL, local_mode=uris.LocalMode.EMBEDDED.value)
 
 
 def _helper(env: dict[str, str], code: str, *args: str) -> None:

@@ -13,17 +13,14 @@ import pytest
 from PySide6.QtWidgets import QCheckBox
 
 from app.core import uris
-from app.core.connection import ConnectionSpec, State
-from app.core.settings import Settings
+from app.core.connection import ConnectionSpec
 from app.core.vmstate import Action, Status
 from app.core.xml.devices import Disk
 from app.core.xml.domain import Domain
-from app.qt.bridge import ConnectionHub
-from app.qt.models import Role, VMTreeModel
+from app.qt.models import Role
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.libvirt_env import wait_for_text
 from tests.widgets.conftest import answer_next_dialog
-from widgets.main_window import MainWindow
 from widgets.vm_list import group_detail
 
 pytestmark = pytest.mark.integration
@@ -34,17 +31,9 @@ STATE_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
-def local(qtbot, failures):
-    hub = ConnectionHub(
-        Settings(connections=[ConnectionSpec(kind=uris.Kind.LOCAL)]), save_settings=False
-    )
-    model = VMTreeModel(hub)
-    window = MainWindow(hub, model)
-    qtbot.addWidget(window)
-    hub.start()
-    window.show()
-    conn = hub.connections()[0]
-    qtbot.waitUntil(lambda: conn.state is State.CONNECTED, timeout=CONNECT_TIMEOUT_MS)
+def local(make_ui, failures):
+    env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
+    hub, model, window, conn = env.hub, env.model, env.window, env.conn
     print(f"\nThis computer: {conn.mode_text}; accelerator {conn.accelerator.label}")
     yield hub, model, window, conn
     virconn = conn.virconn
@@ -54,7 +43,6 @@ def local(qtbot, failures):
                 if dom.isActive():
                     dom.destroy()
                 dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
-    hub.shutdown()
     assert failures == [], [f.summary for f in failures]
 
 
@@ -182,10 +170,11 @@ def test_the_whole_life_of_a_real_guest(local, qtbot, tmp_path) -> None:
         conn.virconn.lookupByName(name)
 
 
-def test_the_window_says_why_guests_run_without_kvm(local) -> None:
+def test_the_window_says_why_guests_run_without_kvm(local, qtbot) -> None:
     _hub, _model, window, conn = local
     if conn.accelerator.is_kvm:
         pytest.skip("this host really has KVM")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() != "", timeout=2000)
     message = window.statusBar().currentMessage()
     assert message.startswith("This computer: ")
     assert "software emulation" in message

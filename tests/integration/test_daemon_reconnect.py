@@ -3,21 +3,21 @@ second, and after the daemon restarts Nido reconnects on its own."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import time
 
 import pytest
+from PySide6.QtCore import QTimer
 
 from app.core import uris
 from app.core.connection import Connection, ConnectionSpec, State, probe_local
-from app.core.settings import Settings
-from app.qt.bridge import ConnectionHub
-from app.qt.models import VMTreeModel
+from app.core.vmstate import Action
 from tests.guest.libvirt_env import embedded_connection
 from tests.support.private_daemon import PrivateDaemon
 from tests.support.waiting import wait_connected
-from widgets.main_window import MainWindow
 from widgets.vm_list import group_detail
 
 pytestmark = pytest.mark.integration
@@ -34,21 +34,12 @@ def daemon():
 
 
 @pytest.fixture
-def ui(qtbot, daemon, failures):
+def ui(make_ui, daemon, failures):
     uri = daemon.uri("qemu", "session")
-    hub = ConnectionHub(
-        Settings(connections=[ConnectionSpec(kind=uris.Kind.CUSTOM, uri=uri, name="Daemon")]),
-        save_settings=False,
+    env = make_ui(
+        [ConnectionSpec(kind=uris.Kind.CUSTOM, uri=uri, name="Daemon")], connect_timeout=20000
     )
-    model = VMTreeModel(hub)
-    window = MainWindow(hub, model)
-    qtbot.addWidget(window)
-    hub.start()
-    window.show()
-    conn = hub.connections()[0]
-    qtbot.waitUntil(lambda: conn.state is State.CONNECTED, timeout=20000)
-    yield hub, model, window, conn
-    hub.shutdown()
+    return env.hub, env.model, env.window, env.conn
 
 
 def virsh(daemon: PrivateDaemon, *args: str) -> str:
@@ -114,10 +105,50 @@ def test_plain_daemon_uris_still_work_beside_the_embedded_driver(daemon, monkeyp
             lonely.shutdown()
 
 
-def test_probe_finds_a_running_session_daemon(daemon, monkeypatch) -> None:
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(daemon.dir / "run"))
-    found = probe_local(euid=1000)  # as an ordinary user would probe
+def test_probe_finds_a_running_session_daemon(daemon) -> None:
+    # As an ordinary user would probe, with the daemon's runtime directory as theirs.
+    found = probe_local(euid=1000, runtime_dir=str(daemon.dir / "run"))
     assert found.session_socket == str(daemon.socket)
     assert uris.choose_local(found).uri in ("qemu:///session", "qemu:///system")
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(daemon.dir / "nowhere"))
-    assert probe_local(euid=1000).session_socket is None
+    assert probe_local(euid=1000, runtime_dir=str(daemon.dir / "none")).session_socket is None
+
+
+def test_a_daemon_that_freezes_after_connecting(make_ui, daemon, qtbot, failures) -> None:
+    """The host answers, then stops (SIGSTOP): the window stays responsive, the person's
+    actions wait without blocking anything, keepalive notices within ~20 s, and when the
+    daemon thaws Nido reconnects by itself."""
+    node_uri = daemon.uri("test", "default")
+    env = make_ui([ConnectionSpec(kind=uris.Kind.CUSTOM, uri=node_uri, name="Freezer")], vms=1)
+    conn = env.conn
+    (vm,) = env.model.all_vms()
+    env.window.select_vm(vm.conn_id, vm.uuid)
+    os.kill(daemon.proc.pid, signal.SIGSTOP)
+    try:
+        env.window.vm_actions.actions[Action.PAUSE].trigger()  # will wait on the frozen host
+        clock = time.monotonic()
+        stalls = []
+        timer = QTimer()
+        timer.setInterval(20)
+        last = [clock]
+
+        def tick() -> None:
+            now = time.monotonic()
+            stalls.append(now - last[0])
+            last[0] = now
+
+        timer.timeout.connect(tick)
+        timer.start()
+        qtbot.waitUntil(lambda: conn.state is State.DISCONNECTED, timeout=40_000)
+        timer.stop()
+        assert "stopped answering" in conn.reason
+        assert max(stalls) < 1.0, f"the GUI thread stalled for {max(stalls):.2f} s"
+        print(f"\nkeepalive noticed the frozen daemon after {time.monotonic() - clock:.1f} s")
+    finally:
+        os.kill(daemon.proc.pid, signal.SIGCONT)
+    qtbot.waitUntil(lambda: conn.state is State.CONNECTED, timeout=30_000)
+    qtbot.waitUntil(lambda: len(env.model.all_vms()) == 1, timeout=5000)
+    # The pause that waited on the frozen host is forgotten; the VM's actions work again.
+    assert not env.window.vm_actions._busy
+    (vm,) = env.model.all_vms()
+    env.window.select_vm(vm.conn_id, vm.uuid)
+    assert env.window.vm_actions.actions[Action.FORCE_OFF].isEnabled()

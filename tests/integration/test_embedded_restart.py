@@ -8,6 +8,7 @@ Each step is a separate process, like two runs of Nido on This computer:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -42,6 +43,7 @@ def test_guests_outlive_nido_and_are_found_at_the_next_start(tmp_path) -> None:
     base = Path(tempfile.mkdtemp(prefix="ne", dir="/tmp"))
     env = bench_env(base)
     serial = tmp_path / "serial.log"
+    pid = None
     try:
         started = session(env, "start", "survivor", str(serial))
         pid = int(Path(started["pid_file"]).read_text())
@@ -60,5 +62,7 @@ def test_guests_outlive_nido_and_are_found_at_the_next_start(tmp_path) -> None:
         session(env, "remove", "survivor")
         assert session(env, "list") == {}
     finally:
-        subprocess.run(["pkill", "-f", "guest=survivor"], check=False)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(base, ignore_errors=True)

@@ -12,6 +12,7 @@ from app.core.settings import Settings
 from app.core.vmstate import Status
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.libvirt_env import embedded_connection, wait_for_state, wait_for_text
+from tests.support.local import connection_for_tests
 from tests.widgets.conftest import answer_next_dialog, button_with_text
 from widgets.application import Nido
 
@@ -20,7 +21,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def nido(qtbot, failures, tmp_path):
-    app = Nido(Settings(connections=[ConnectionSpec(kind=uris.Kind.LOCAL)]), save_settings=False)
+    app = Nido(
+        Settings(connections=[ConnectionSpec(kind=uris.Kind.LOCAL)]),
+        save_settings=False,
+        connection_factory=connection_for_tests,
+    )
     app.start()
     conn = app.hub.connections()[0]
     qtbot.waitUntil(lambda: conn.state is State.CONNECTED, timeout=90_000)

@@ -28,6 +28,7 @@ from tests.guest import (
     rescue_iso,
 )
 from tests.guest.libvirt_env import wait_for_text
+from tests.support.local import no_daemon_prober
 from tests.support.waiting import wait_connected
 
 # name, title, state
@@ -77,7 +78,7 @@ def down(conn: Connection) -> None:
 
 
 def main(argv: list[str]) -> int:
-    conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL))
+    conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL), local_prober=no_daemon_prober)
     conn.connect()
     if not wait_connected(conn, 120):
         print(conn.reason, file=sys.stderr)

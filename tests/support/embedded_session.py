@@ -21,11 +21,12 @@ from app.core.connection import Connection, ConnectionSpec
 from app.core.inventory import read_all
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.libvirt_env import wait_for_text
+from tests.support.local import no_daemon_prober
 from tests.support.waiting import wait_connected
 
 
 def main(argv: list[str]) -> int:
-    conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL))
+    conn = Connection(ConnectionSpec(kind=uris.Kind.LOCAL), local_prober=no_daemon_prober)
     conn.connect()
     if not wait_connected(conn, 120):
         print(json.dumps({"error": conn.reason}))

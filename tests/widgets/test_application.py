@@ -8,7 +8,7 @@ from app.core.errors import NidoError
 from app.core.settings import Settings
 from app.qt import jobs
 from widgets.application import Nido
-from widgets.error_dialog import open_error_dialogs
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 
 def test_connect_and_show_console_open_the_vm_window(qtbot, node) -> None:
@@ -33,7 +33,11 @@ def test_connect_and_show_console_open_the_vm_window(qtbot, node) -> None:
 def test_unhandled_failures_reach_the_error_dialog(qtbot) -> None:
     nido = Nido(Settings(connections=[]), save_settings=False)
     jobs.report_failure(NidoError("Could not frobnicate: the host said no.", "details here"))
-    dialogs = open_error_dialogs()
+    dialogs = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QMessageBox) and w.objectName() == "errorDialog" and w.isVisible()
+    ]
     assert dialogs and dialogs[-1].text() == "Could not frobnicate: the host said no."
     assert dialogs[-1].detailedText() == "details here"
     dialogs[-1].close()

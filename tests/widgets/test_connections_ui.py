@@ -51,7 +51,7 @@ def test_dialog_custom_uri_is_escaped_in_the_preview(qtbot) -> None:
 
 
 def test_added_connection_is_remembered_and_removal_forgets_it(qtbot, tmp_path) -> None:
-    hub = ConnectionHub(Settings(connections=[]))
+    hub = ConnectionHub(Settings(connections=[]))  # saves settings, unlike make_ui's
     model = VMTreeModel(hub)
     window = MainWindow(hub, model)
     qtbot.addWidget(window)
@@ -72,24 +72,16 @@ def test_added_connection_is_remembered_and_removal_forgets_it(qtbot, tmp_path) 
     hub.shutdown()
 
 
-def test_a_hung_host_never_freezes_the_window(qtbot, tmp_path) -> None:
+def test_a_hung_host_never_freezes_the_window(make_ui, qtbot, tmp_path) -> None:
     host = HungHost()
     node = tmp_path / "n.xml"
     node.write_text("<node/>")
-    hub = ConnectionHub(
-        Settings(
-            connections=[
-                ConnectionSpec(kind=uris.Kind.CUSTOM, uri=host.uri, name="Frozen"),
-                ConnectionSpec(kind=uris.Kind.CUSTOM, uri=f"test://{node}", name="Fine"),
-            ]
-        ),
-        save_settings=False,
-    )
-    model = VMTreeModel(hub)
-    window = MainWindow(hub, model)
-    qtbot.addWidget(window)
-    hub.start()
-    window.show()
+    frozen_spec = ConnectionSpec(kind=uris.Kind.CUSTOM, uri=host.uri, name="Frozen")
+    fine_spec = ConnectionSpec(kind=uris.Kind.CUSTOM, uri=f"test://{node}", name="Fine")
+    frozen_spec.autoconnect = False  # make_ui waits for autoconnected ones; start it below
+    env = make_ui([frozen_spec, fine_spec])
+    hub = env.hub
+    hub.connection(frozen_spec.id).connect()
     frozen, fine = hub.connections()
     qtbot.waitUntil(lambda: fine.state is State.CONNECTED, timeout=3000)
     # Measure how late a 20 ms timer fires on the GUI thread for two seconds while the
@@ -111,7 +103,8 @@ def test_a_hung_host_never_freezes_the_window(qtbot, tmp_path) -> None:
     timer.start()
     qtbot.wait(2000)
     timer.stop()
-    assert worst < 250, f"the GUI thread stalled for {worst} ms"
+    # A freeze would be as long as the hang: forever. One second allows for a busy machine.
+    assert worst < 1000, f"the GUI thread stalled for {worst} ms"
     assert frozen.state is State.CONNECTING
     assert group_detail(frozen) == "Connecting…"
     assert host.accepted
@@ -120,5 +113,4 @@ def test_a_hung_host_never_freezes_the_window(qtbot, tmp_path) -> None:
     frozen.disconnect()
     qtbot.waitUntil(lambda: frozen.state is State.DISCONNECTED, timeout=2000)
     assert time.monotonic() - t0 < 2
-    hub.shutdown()
     host.close()

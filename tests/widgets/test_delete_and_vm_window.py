@@ -9,14 +9,10 @@ from PySide6.QtWidgets import QCheckBox, QDialog
 
 from app.core import uris
 from app.core.connection import ConnectionSpec, State
-from app.core.settings import Settings
 from app.core.vmstate import Action, Status
 from app.core.xml.domain import Domain
-from app.qt.bridge import ConnectionHub
-from app.qt.models import VMTreeModel
 from tests.support.testdriver import domain, node_uri
 from tests.widgets.conftest import answer_next_dialog
-from widgets.main_window import MainWindow
 from widgets.vm_window import VMWindow
 
 CDROM = (
@@ -26,7 +22,7 @@ CDROM = (
 
 
 @pytest.fixture
-def disks_env(qtbot, tmp_path: Path, failures):
+def disks_env(make_ui, tmp_path: Path, failures):
     own = tmp_path / "own.qcow2"
     shared = tmp_path / "shared.qcow2"
     iso = tmp_path / "install.iso"
@@ -39,16 +35,8 @@ def disks_env(qtbot, tmp_path: Path, failures):
     )
     neighbour = domain("neighbour", state="shutoff", disk=str(shared))
     uri = node_uri(tmp_path, [victim, neighbour])
-    hub = ConnectionHub(
-        Settings(connections=[ConnectionSpec(kind=uris.Kind.CUSTOM, uri=uri)]), save_settings=False
-    )
-    model = VMTreeModel(hub)
-    window = MainWindow(hub, model)
-    qtbot.addWidget(window)
-    hub.start()
-    qtbot.waitUntil(lambda: len(model.all_vms()) == 2, timeout=5000)
-    yield hub, model, window, own, shared, iso
-    hub.shutdown()
+    env = make_ui([ConnectionSpec(kind=uris.Kind.CUSTOM, uri=uri)], vms=2)
+    return env.hub, env.model, env.window, own, shared, iso
 
 
 def test_delete_offers_own_disks_protects_shared_ones_and_never_the_iso(disks_env, qtbot) -> None:

@@ -12,9 +12,14 @@ from app.qt.models import Role
 def test_unchanged_screen_is_not_decoded_again(env) -> None:
     vm = env.vm_named("web")
     virconn = env.conn.virconn
-    first = thumbnails.grab(virconn, vm.uuid, QSize(96, 54), None)
+    pool = env.conn.background  # grab blocks on libvirt: never on the GUI thread
+
+    def run(previous):
+        return pool.submit(thumbnails.grab, virconn, vm.uuid, QSize(96, 54), previous).result(10)
+
+    first = run(None)
     assert first.image is not None and first.image.width() <= 96
-    again = thumbnails.grab(virconn, vm.uuid, QSize(96, 54), first.digest)
+    again = run(first.digest)
     assert again.digest == first.digest and again.image is None
     assert again.cpu_s < first.cpu_s + 0.05
 
@@ -49,11 +54,16 @@ def test_round_robin_over_running_visible_vms(env, qtbot) -> None:
     assert service._running([off.key, web.key]) == [web.key]
 
 
-def test_hidden_window_stops_grabbing(env, qtbot) -> None:
+def test_hidden_window_stops_grabbing(env, qtbot, monkeypatch) -> None:
     vm = env.vm_named("web")
     index = env.model.vm_index(vm.conn_id, vm.uuid)
     qtbot.waitUntil(lambda: index.data(Role.THUMBNAIL) is not None, timeout=6000)
+    calls = []
+    real = thumbnails.grab
+    monkeypatch.setattr(thumbnails, "grab", lambda *a: calls.append(a) or real(*a))
     env.window.hide()
-    assert not env.window.thumbnails._on
+    env.window.thumbnails._digests.clear()  # everything "never shown": would grab at once
+    qtbot.wait(1500)
+    assert calls == []
     env.window.show()
-    assert env.window.thumbnails._on
+    qtbot.waitUntil(lambda: len(calls) > 0, timeout=3000)

@@ -22,8 +22,10 @@ The modules: :mod:`.client` (the state machine and client messages), :mod:`.even
 :mod:`.framebuffer`, :mod:`.protocol` (constants, the pixel format, limits), :mod:`.messages`
 (client message encoders), :mod:`.reader` (feeding split byte streams to the parser),
 :mod:`.inflate` (bounded zlib), :mod:`.pixels` (vectorised conversions), :mod:`.tight`,
-:mod:`.zrle`, :mod:`.pseudo` (cursor, screens, LEDs), :mod:`.des` (VNC authentication),
-:mod:`.keymap` (Linux evdev codes to QEMU scancodes) and :mod:`.bench` (decode throughput).
+:mod:`.zrle`, :mod:`.pseudo` (cursor, screens, LEDs), :mod:`.des` (VNC authentication)
+and :mod:`.keymap` (Linux evdev codes to QEMU scancodes).
+
+Core needs NumPy (vectorised pixel work) and nothing else outside the standard library.
 """
 
 from app.core.rfb import events

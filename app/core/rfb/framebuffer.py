@@ -24,13 +24,13 @@ from app.core.rfb.events import (
     Pixels,
     RectPixels,
 )
+from app.core.rfb.pixels import OPAQUE
 from app.core.rfb.protocol import (
     MAX_FRAMEBUFFER_PIXELS,
     MAX_FRAMEBUFFER_SIDE,
     ProtocolViolation,
     check_framebuffer_size,
 )
-from app.core.rfb.pixels import OPAQUE
 
 #: A rectangle: x, y, width, height.
 Rect = tuple[int, int, int, int]
@@ -113,10 +113,18 @@ class Framebuffer:
         self._check(x, y, w, h)
         if not w or not h:
             return
-        stride = w * 4 if stride is None else stride
-        if stride < w * 4 or len(pixels) < stride * (h - 1) + w * 4:
+        row = w * 4
+        stride = row if stride is None else stride
+        if stride < row or len(pixels) < stride * (h - 1) + row:
             raise ValueError("pixel data is shorter than the rectangle")
-        if stride % 4 == 0:
+        if stride == row:  # the common case: packed rows
+            src = np.frombuffer(pixels, np.uint32, w * h)
+            if w == self.width:  # whole rows: one flat run of memory
+                flat = self._pixels.reshape(-1)[y * w : (y + h) * w]
+                np.bitwise_or(src, OPAQUE, out=flat)
+                return
+            src = src.reshape(h, w)
+        elif stride % 4 == 0:
             src = np.frombuffer(pixels, np.uint32, (stride // 4) * (h - 1) + w)
             src = np.lib.stride_tricks.as_strided(src, (h, w), (stride, 4), writeable=False)
         else:

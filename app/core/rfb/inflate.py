@@ -36,9 +36,7 @@ class ZlibStream:
             except zlib.error as e:
                 raise ProtocolViolation(f"bad zlib data: {e}") from None
             if len(piece) > room:
-                raise ProtocolViolation(
-                    "zlib data inflates to more than the rectangle can hold"
-                )
+                raise ProtocolViolation("zlib data inflates to more than the rectangle can hold")
             out += piece
             if d.eof:
                 raise ProtocolViolation("the server ended a zlib stream that must go on")

@@ -28,9 +28,7 @@ def read_cursor(hot_x: int, hot_y: int, w: int, h: int) -> Parser:
     opaque = np.unpackbits(np.frombuffer(mask, np.uint8).reshape(h, mask_row), axis=1)[:, :w]
     argb[..., 3] = 255
     argb[opaque == 0] = 0
-    return CursorShape(
-        w, h, min(hot_x, w - 1), min(hot_y, h - 1), argb.tobytes(), mask
-    )
+    return CursorShape(w, h, min(hot_x, w - 1), min(hot_y, h - 1), argb.tobytes(), mask)
 
 
 def read_screens() -> Parser:

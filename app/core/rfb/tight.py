@@ -16,7 +16,13 @@ import numpy as np
 
 from app.core.rfb.events import Event, FillRect, JpegRect, RectPixels
 from app.core.rfb.inflate import ZlibStream
-from app.core.rfb.pixels import apply_palette, as_bytes, gradient_unfilter, rgb_to_bgrx, unpack_indices
+from app.core.rfb.pixels import (
+    apply_palette,
+    as_bytes,
+    gradient_unfilter,
+    rgb_to_bgrx,
+    unpack_indices,
+)
 from app.core.rfb.protocol import ProtocolViolation
 from app.core.rfb.reader import Parser, read_streamed, read_u8
 
@@ -72,7 +78,7 @@ class TightDecoder:
         stream = self.streams[kind & 3]
         filter_id = (yield from read_u8()) if kind & 4 else FILTER_COPY
         count = w * h
-        if filter_id == FILTER_COPY or filter_id == FILTER_GRADIENT:
+        if filter_id in (FILTER_COPY, FILTER_GRADIENT):
             size = count * 3
         elif filter_id == FILTER_PALETTE:
             colours = (yield from read_u8()) + 1

@@ -5,7 +5,15 @@ from __future__ import annotations
 import libvirt
 import pytest
 
-from app.core.errors import ErrorKind, NidoError, from_exception, from_libvirt, kind_of
+from app.core.errors import (
+    SUMMARY_DETAIL_MAX,
+    ErrorKind,
+    NidoError,
+    from_exception,
+    from_libvirt,
+    kind_of,
+    shorten,
+)
 
 
 def real_error(fn) -> libvirt.libvirtError:
@@ -41,8 +49,16 @@ def test_short_internal_error_keeps_libvirts_explanation(test_conn) -> None:
 def test_unreachable_daemon(tmp_path) -> None:
     exc = real_error(lambda: libvirt.open(f"qemu+unix:///system?socket={tmp_path}/none"))
     err = from_libvirt(exc, "connect")
-    assert err.kind is ErrorKind.UNREACHABLE
-    assert "could not be reached" in err.summary
+    # libvirt's own first line says exactly what went wrong; the summary keeps it.
+    assert err.summary.startswith("Could not connect: failed to connect socket to ")
+    assert err.summary.endswith(": No such file or directory.")
+
+
+def test_long_explanations_are_shortened_for_the_summary() -> None:
+    assert shorten("short") == "short"
+    long = "word " * 100
+    cut = shorten(long)
+    assert len(cut) == SUMMARY_DETAIL_MAX and cut.endswith("…")
 
 
 def test_any_exception_becomes_a_nido_error() -> None:

@@ -33,12 +33,23 @@ def test_round_trip(tmp_path: Path) -> None:
     assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
 
 
-def test_damaged_file_gives_defaults(tmp_path: Path) -> None:
+def test_damaged_file_gives_defaults_and_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     path.write_text("{not json")
     assert [c.kind for c in settings.load(path).connections] == [uris.Kind.LOCAL]
-    path.write_text('{"connections": [{"kind": "martian"}]}')
-    assert [c.kind for c in settings.load(path).connections] == [uris.Kind.LOCAL]
+    assert (tmp_path / "s.json.damaged").read_text() == "{not json"
+
+
+def test_one_damaged_connection_costs_only_itself(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(
+        '{"connections": [{"kind": "martian"}, {"kind": "ssh", "uri": "qemu+ssh://a@b/system"}]}'
+    )
+    loaded = settings.load(path)
+    assert [(c.kind, c.uri) for c in loaded.connections] == [
+        (uris.Kind.SSH, "qemu+ssh://a@b/system")
+    ]
+    assert "martian" in (tmp_path / "s.json.damaged").read_text()
 
 
 def test_unknown_quit_mode_falls_back_to_ask(tmp_path: Path) -> None:

@@ -168,3 +168,4 @@ def test_uses_remote_driver() -> None:
     assert uris.uses_remote_driver("qemu+ssh://h/system")
     assert not uris.uses_remote_driver("qemu:///embed?root=/r")
     assert not uris.uses_remote_driver("test:///default")
+    assert uris.uses_remote_driver("test+unix:///default?socket=/run/x")
