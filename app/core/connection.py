@@ -169,9 +169,8 @@ class Connection:
     ) -> None:
         self.spec = spec
         # Opening, closing and the person's actions.
-        self.workers = WorkerPool(f"conn-{spec.id}")
-        # Statistics and thumbnails: a stuck screenshot must not hold up Start or Disconnect.
-        self.background = WorkerPool(f"bg-{spec.id}", size=2)
+        self._single_lane = False
+        self.workers, self.background = self._new_pools()
         self.state = State.DISCONNECTED
         self.reason = "Not connected yet."
         self.details = ""  # libvirt's own words for the last failure, for tooltips and the log
@@ -259,6 +258,8 @@ class Connection:
             self._generation += 1
             generation = self._generation
             dead = self._detach()
+            if self._single_lane:
+                self._renew_pools()  # the one lane may be stuck in an open that never ends
         if dead is not None:
             with contextlib.suppress(RuntimeError):
                 self.workers.submit(_dispose, *dead)
@@ -312,6 +313,11 @@ class Connection:
         ensure_event_loop()
         uri = self.resolve_uri()
         self.uri = uri
+        with self._lock:
+            single = uris.uses_remote_driver(uri)
+            if single != self._single_lane and generation == self._generation:
+                self._single_lane = single
+                self._renew_pools()  # this attempt finishes on the old pool's thread
         open_uri = uri
         if uris.is_embed_uri(uri):
             mark_embedded_loaded()
@@ -399,12 +405,29 @@ class Connection:
                 self.workers.submit(_dispose, *dead)
         self._failed(generation, reason, "")
 
+    def _new_pools(self) -> tuple[WorkerPool, WorkerPool]:
+        """`workers` for opening, closing and the person's actions; `background` for
+        statistics and thumbnails, so a slow screenshot never holds up Start.
+
+        Over libvirt's RPC client (any daemon, local or remote) every call goes down one
+        lane instead: libvirt 9.0 mishandles several calls waiting on a connection that
+        keepalive declares dead (all but one hang for ever, and it can crash), while a
+        single waiting call fails cleanly and the close callback fires."""
+        if self._single_lane:
+            lane = WorkerPool(f"conn-{self.spec.id}", size=1)
+            return lane, lane
+        return (
+            WorkerPool(f"conn-{self.spec.id}"),
+            WorkerPool(f"bg-{self.spec.id}", size=2),
+        )
+
     def _renew_pools(self) -> None:
+        """Fresh pools; the old ones' idle threads end, and any stuck in a call on a dead
+        connection are daemons that die with Nido. Call with the lock held."""
         old = (self.workers, self.background)
-        self.workers = WorkerPool(f"conn-{self.spec.id}")
-        self.background = WorkerPool(f"bg-{self.spec.id}", size=2)
+        self.workers, self.background = self._new_pools()
         for pool in old:
-            pool.close()  # idle threads end; stuck ones are daemons and die with Nido
+            pool.close()
 
     def _watch(self) -> None:
         """Every few seconds, ask libvirt (locally, no round trip) whether the open
