@@ -222,6 +222,14 @@ class Connection:
         self._notify()
         return True
 
+    def _announce(self, generation: int) -> None:
+        """Tell listeners about a state already set, if nothing newer happened since."""
+        with self._lock:
+            if generation != self._generation:
+                return
+        log.info("connection %s: %s %s", self.spec.label, self.state.value, self.reason)
+        self._notify()
+
     # -- what the person asks for ------------------------------------------------------
     def connect(self) -> None:
         """Ask for the connection to be open, now and after any drop. Non-blocking."""
@@ -237,7 +245,7 @@ class Connection:
                     target=self._watch, name=f"watch-{self.spec.id}", daemon=True
                 )
                 self._watchdog.start()
-        self._publish(generation, State.CONNECTING, "Connecting…")
+        self._announce(generation)
 
     def disconnect(self) -> None:
         """Close the connection and stop reconnecting. Non-blocking."""
@@ -269,7 +277,9 @@ class Connection:
         """New generation, and an open attempt for it on a worker. Call with the lock held."""
         self._generation += 1
         generation = self._generation
-        self.state = State.CONNECTING
+        # The state is set before the attempt can run: a quick attempt may publish
+        # "connected" before the caller gets to announce "connecting".
+        self.state, self.reason, self.details = State.CONNECTING, "Connecting…", ""
         self.workers.submit(self._attempt, generation)
         return generation
 
@@ -476,7 +486,7 @@ class Connection:
                 generation = self._start_attempt()
             except RuntimeError:  # the pool closed while the timer waited
                 return
-        self._publish(generation, State.CONNECTING, "Connecting…")
+        self._announce(generation)
 
     def _cancel_reconnect(self) -> None:
         if self._reconnect_timer is not None:

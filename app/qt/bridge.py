@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import settings as settings_store
 from app.core import stats
 from app.core.connection import Connection, ConnectionSpec, State
 from app.core.inventory import Inventory, VMInfo
-from app.qt.jobs import Op
+from app.qt.jobs import Op, call_in_gui, ensure_relay
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ class ConnectionHub(QObject):
     vmChanged = Signal(object)  # VMInfo
     vmRemoved = Signal(str, str)  # connection id, uuid
     statsUpdated = Signal(str)  # connection id
-    localModeChosen = Signal(str)  # connection id; emitted from a worker thread
 
     def __init__(
         self,
@@ -55,12 +55,13 @@ class ConnectionHub(QObject):
         self.settings = settings
         self._save_settings = save_settings
         self._make_connection = connection_factory
+        self._closed = False
+        ensure_relay()
         self._saved_modes: dict[str, str] = {}  # local_mode as last saved, per connection
         self._entries: dict[str, _Entry] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(STATS_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
-        self.localModeChosen.connect(lambda _cid: self.save())
         self.connectionChanged.connect(self._forget_stuck_sampling)
 
     # -- connections -------------------------------------------------------------------
@@ -108,6 +109,7 @@ class ConnectionHub(QObject):
 
     def shutdown(self) -> None:
         """Close every connection (Nido is quitting). Never waits for a stuck host."""
+        self._closed = True
         self._timer.stop()
         for entry in self._entries.values():
             entry.inventory.detach()
@@ -168,21 +170,34 @@ class ConnectionHub(QObject):
         log.debug("stats for %s failed: %s", conn_id, err.summary)
 
     # -- listener callbacks from core (any thread) -----------------------------------------
+    # They never emit from the calling thread: the hub may be deleted on the GUI thread at
+    # that very moment. The long-lived relay carries each call over, and it is dropped
+    # there if the hub is gone or shut down.
+    def _post(self, emit: Callable[..., None], *args: object) -> None:
+        def deliver() -> None:
+            if not self._closed and shiboken6.isValid(self):
+                emit(*args)
+
+        call_in_gui(deliver)
+
     def connection_changed(self, conn: Connection) -> None:
-        self.connectionChanged.emit(conn.spec.id)
-        if conn.spec.local_mode != self._saved_modes.get(conn.spec.id):
-            # "This computer" made its first choice: remember it (saved on the GUI thread).
-            self._saved_modes[conn.spec.id] = conn.spec.local_mode
-            self.localModeChosen.emit(conn.spec.id)
+        self._post(self._connection_changed, conn.spec.id, conn.spec.local_mode)
+
+    def _connection_changed(self, conn_id: str, local_mode: str) -> None:
+        self.connectionChanged.emit(conn_id)
+        if local_mode != self._saved_modes.get(conn_id):
+            # "This computer" made its first choice: remember it.
+            self._saved_modes[conn_id] = local_mode
+            self.save()
 
     def domain_event(self, conn: Connection, uuid: str, event: int, detail: int) -> None:
         pass  # the inventory re-reads the domain and reports through vm_changed
 
     def vms_reset(self, conn_id: str, vms: list[VMInfo]) -> None:
-        self.vmsReset.emit(conn_id, vms)
+        self._post(self.vmsReset.emit, conn_id, vms)
 
     def vm_changed(self, info: VMInfo) -> None:
-        self.vmChanged.emit(info)
+        self._post(self.vmChanged.emit, info)
 
     def vm_removed(self, conn_id: str, uuid: str) -> None:
-        self.vmRemoved.emit(conn_id, uuid)
+        self._post(self.vmRemoved.emit, conn_id, uuid)

@@ -64,6 +64,11 @@ def _get_relay() -> _Relay:
     return _relay
 
 
+def ensure_relay() -> None:
+    """Create the relay now, on the GUI thread (before worker threads need it)."""
+    _get_relay()
+
+
 def call_in_gui(fn: Callable[[], None]) -> None:
     """Run `fn` on the GUI thread soon, from any thread. Always queued, so a caller on the
     GUI thread is never re-entered."""

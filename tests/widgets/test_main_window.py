@@ -117,13 +117,19 @@ def test_a_failed_action_shows_its_summary_and_details(env, qtbot, monkeypatch) 
 
     monkeypatch.setitem(vmops._SIMPLE, Action.START, failing_start)
     select(env, "old")
-    seen = answer_next_dialog(button_with_text("Close"))
+    said: list[tuple[str, str]] = []
+
+    def read_then_close(box: QMessageBox):
+        said.append((box.text(), box.detailedText()))  # read before Close deletes it
+        return button_with_text("Close")(box)
+
+    answer_next_dialog(read_then_close)
     env.window.vm_actions.actions[Action.START].trigger()
-    qtbot.waitUntil(lambda: bool(seen), timeout=3000)
-    box: QMessageBox = seen[0]
-    assert box.text() == "Could not start “old”: it no longer exists."
-    assert "Domain not found" in box.detailedText()
-    assert Action.START in actions_enabled(env)  # not stuck in a busy state
+    qtbot.waitUntil(lambda: bool(said), timeout=3000)
+    summary, details = said[0]
+    assert summary == "Could not start “old”: it no longer exists."
+    assert "Domain not found" in details
+    qtbot.waitUntil(lambda: Action.START in actions_enabled(env), timeout=3000)  # not busy
 
 
 def test_context_menu_offers_the_vm_actions(env, qtbot) -> None:
