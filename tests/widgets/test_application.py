@@ -3,12 +3,13 @@ launch forwards), and the default presenter for failures nobody handled."""
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QApplication, QMessageBox
+
 from app.core.connection import State
 from app.core.errors import NidoError
 from app.core.settings import Settings
 from app.qt import jobs
 from widgets.application import Nido
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 
 def test_connect_and_show_console_open_the_vm_window(qtbot, node) -> None:
