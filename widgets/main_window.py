@@ -230,9 +230,7 @@ class MainWindow(QMainWindow):
             return
         self._told_accelerator.add(conn_id)
         if conn.accelerator is not None and not conn.accelerator.is_kvm:
-            self.statusBar().showMessage(
-                f"{conn.spec.label}: {conn.accelerator.explanation}", 20_000
-            )
+            self.statusBar().showMessage(f"{conn.spec.label}: {conn.accelerator.headline}", 20_000)
 
     def _toggle_thumbnails(self, on: bool) -> None:
         self.hub.settings.thumbnails = on

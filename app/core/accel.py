@@ -23,6 +23,7 @@ class Accelerator:
     domain_type: str  # "kvm" or "qemu" (libvirt's name for TCG)
     label: str  # short, for a status line: "KVM" or "TCG (software)"
     explanation: str  # one or two sentences for a tooltip or details pane
+    headline: str = ""  # a short status-bar sentence, for TCG only
 
     @property
     def is_kvm(self) -> bool:
@@ -64,13 +65,16 @@ def choose_accelerator(capabilities_xml: str, *, local_pvm: bool | None) -> Acce
             "Guests run with hardware virtualization (KVM), at close to native speed.",
         )
     if "kvm" in offered and local_pvm:
+        why = "its KVM is a paravirtual nested one"
         reason = (
             "This computer's /dev/kvm is a paravirtual nested KVM (kvm_pvm), which cannot "
             "boot ordinary operating systems in reasonable time."
         )
     elif os.path.exists("/dev/kvm") and local_pvm is not None:
+        why = "KVM is not available to libvirt"
         reason = "The hypervisor does not offer KVM here (no access to /dev/kvm?)."
     else:
+        why = "it has no hardware virtualization"
         reason = (
             "This host offers no hardware virtualization (KVM). Enable VT-x or AMD-V in "
             "the firmware settings to run guests at full speed."
@@ -79,4 +83,5 @@ def choose_accelerator(capabilities_xml: str, *, local_pvm: bool | None) -> Acce
         "qemu",
         "TCG (software)",
         f"{reason} Guests run under software emulation (QEMU TCG), which is much slower.",
+        f"Guests run in software (TCG), slowly: {why}.",
     )

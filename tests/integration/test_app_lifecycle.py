@@ -177,4 +177,4 @@ def test_the_window_says_why_guests_run_without_kvm(local, qtbot) -> None:
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() != "", timeout=2000)
     message = window.statusBar().currentMessage()
     assert message.startswith("This computer: ")
-    assert "software emulation" in message
+    assert "in software (TCG)" in message

@@ -27,6 +27,7 @@ def test_pvm_host_falls_back_to_tcg_and_says_why() -> None:
     a = accel.choose_accelerator(CAPS.format(kvm="<domain type='kvm'/>"), local_pvm=True)
     assert a.domain_type == "qemu"
     assert "kvm_pvm" in a.explanation and "software emulation" in a.explanation
+    assert "paravirtual nested" in a.headline and len(a.headline) < 100
 
 
 def test_no_kvm_offered_means_tcg() -> None:
