@@ -26,7 +26,7 @@ import pytest
 from app.core.rfb import RFBOptions, events
 from app.core.rfb.keymap import KEY_ENTER, KEY_LEFTSHIFT, KEY_SPACE, qnum_from_evdev
 from tests.unit.core.rfb import xwd
-from tests.unit.core.rfb.record import wait_for_port
+from tests.unit.core.rfb.record import wait_for_port, xvnc_args
 from tests.unit.core.rfb.session import Session
 
 pytestmark = pytest.mark.integration
@@ -47,29 +47,7 @@ def _free_display() -> int:
 def xvnc_server(tmp: Path, password: bool = False) -> Iterator[tuple[int, str]]:
     display = _free_display()
     port = 5900 + display
-    args = [
-        "Xvnc",
-        f":{display}",
-        "-geometry",
-        "480x320",
-        "-depth",
-        "24",
-        "-rfbport",
-        str(port),
-        "-localhost=1",
-        "-AlwaysShared",
-        "-ac",
-    ]
-    if password:
-        pwfile = tmp / "passwd"
-        pwfile.write_bytes(
-            subprocess.run(
-                ["vncpasswd", "-f"], input=PASSWORD.encode(), capture_output=True, check=True
-            ).stdout
-        )
-        args += ["-SecurityTypes", "VncAuth", "-PasswordFile", str(pwfile)]
-    else:
-        args += ["-SecurityTypes", "None"]
+    args = xvnc_args(display, "480x320", tmp, PASSWORD if password else None)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     apps: list[subprocess.Popen] = []
     env = dict(os.environ, DISPLAY=f":{display}")

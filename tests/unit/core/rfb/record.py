@@ -95,32 +95,37 @@ def qemu(tmp: Path, linux: bool, password: bool = False) -> Iterator[Path]:
         proc.wait()
 
 
-@contextlib.contextmanager
-def xvnc(tmp: Path, display: int, password: bool = False) -> Iterator[int]:
-    port = 5900 + display
+def xvnc_args(display: int, geometry: str, tmp: Path, password: str | None) -> list[str]:
+    """The Xvnc command line for a private test server on 127.0.0.1:5900+display (with
+    VNC authentication when `password` is given; the password file goes into `tmp`)."""
     args = [
         "Xvnc",
         f":{display}",
         "-geometry",
-        "640x400",
+        geometry,
         "-depth",
         "24",
         "-rfbport",
-        str(port),
+        str(5900 + display),
         "-localhost=1",
         "-AlwaysShared",
         "-ac",
     ]
-    if password:
-        pwfile = tmp / "passwd"
-        pwfile.write_bytes(
-            subprocess.run(
-                ["vncpasswd", "-f"], input=PASSWORD.encode(), capture_output=True, check=True
-            ).stdout
-        )
-        args += ["-SecurityTypes", "VncAuth", "-PasswordFile", str(pwfile)]
-    else:
-        args += ["-SecurityTypes", "None"]
+    if password is None:
+        return [*args, "-SecurityTypes", "None"]
+    pwfile = tmp / "passwd"
+    pwfile.write_bytes(
+        subprocess.run(
+            ["vncpasswd", "-f"], input=password.encode(), capture_output=True, check=True
+        ).stdout
+    )
+    return [*args, "-SecurityTypes", "VncAuth", "-PasswordFile", str(pwfile)]
+
+
+@contextlib.contextmanager
+def xvnc(tmp: Path, display: int, password: bool = False) -> Iterator[int]:
+    port = 5900 + display
+    args = xvnc_args(display, "640x400", tmp, PASSWORD if password else None)
     for stale in (Path(f"/tmp/.X{display}-lock"), Path(f"/tmp/.X11-unix/X{display}")):
         stale.unlink(missing_ok=True)
     server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
