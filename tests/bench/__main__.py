@@ -1,16 +1,16 @@
 """Run every benchmark and print one table: what was measured, against what, the ratio.
 
 .venv/bin/python -m tests.bench            # all
-.venv/bin/python -m tests.bench startup    # one of: startup, idle
+.venv/bin/python -m tests.bench startup    # one or more of: startup, idle, rfb
 """
 
 from __future__ import annotations
 
 import sys
 
-from tests.bench import idle, startup
+from tests.bench import idle, rfb_decode, startup
 
-SUITES = {"startup": startup.run, "idle": idle.run}
+SUITES = {"startup": startup.run, "idle": idle.run, "rfb": rfb_decode.table_rows}
 
 
 def fmt(value: float) -> str:

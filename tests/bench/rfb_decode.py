@@ -1,7 +1,7 @@
 """Decode-and-draw throughput of the RFB client at 1920x1080, per encoding, against a plain
 NumPy copy of the same bytes (the physical ceiling). Not a test:
 
-    .venv/bin/python -m tests.unit.core.rfb.bench_decode
+    .venv/bin/python -m tests.bench.rfb_decode     (or: python -m tests.bench rfb)
 
 Each row feeds one full-screen FramebufferUpdate, as a server would send it, to a fresh
 client in 1 MiB reads (split before timing, as a socket would deliver them) and applies
@@ -147,6 +147,16 @@ def run() -> list[tuple[str, float, float, float]]:
         chunks = [data[i : i + READ] for i in range(0, len(data), READ)]
         rows.append((name, _time(lambda c=chunks: decode_and_draw(c, fb, handshake))))
     return [(n, t, 1 / t, FRAME_BYTES / t / 1e6) for n, t in rows]
+
+
+def table_rows() -> list[tuple[str, float, str, float]]:
+    """The rows for tests.bench's common table: frames/s against the copy ceiling."""
+    rows = run()
+    ceiling_fps = rows[0][2]
+    return [
+        (f"VNC {name}, 1920x1080 (frames/s)", fps, "numpy copy of a frame", ceiling_fps)
+        for name, _t, fps, _mbs in rows[1:]
+    ]
 
 
 def main() -> None:
