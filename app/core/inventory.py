@@ -60,17 +60,32 @@ def read_vm(conn_id: str, dom: libvirt.virDomain, state: tuple[int, int] | None 
     model = Domain.from_xml(dom.XMLDesc(0))
     st, reason = state if state is not None else dom.state()
     managed = st == libvirt.VIR_DOMAIN_SHUTOFF and bool(dom.hasManagedSaveImage(0))
+    persistent = bool(dom.isPersistent())
+    running = st != libvirt.VIR_DOMAIN_SHUTOFF
     return VMInfo(
         conn_id=conn_id,
         uuid=model.uuid or dom.UUIDString(),
         name=model.name or dom.name(),
-        title=model.title or "",
+        title=_saved_title(dom, model) if persistent and running else model.title or "",
         status=status_from_libvirt(st, reason, managed),
         os_name=os_label(model),
         vcpus=model.vcpu_current or model.vcpu or 1,
         memory_kib=model.memory or 0,
-        persistent=bool(dom.isPersistent()),
+        persistent=persistent,
     )
+
+
+def _saved_title(dom: libvirt.virDomain, live: Domain) -> str:
+    """A running VM's title as saved in its definition: that is what a person renames,
+    while the live XML keeps the title it started with until it restarts."""
+    try:
+        return dom.metadata(
+            libvirt.VIR_DOMAIN_METADATA_TITLE, None, libvirt.VIR_DOMAIN_AFFECT_CONFIG
+        )
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+            return ""  # no title saved
+        return live.title or ""  # a driver that cannot say: the live one will do
 
 
 def read_all(conn_id: str, virconn: libvirt.virConnect) -> list[VMInfo]:

@@ -146,3 +146,15 @@ def test_delete_button_names_what_it_deletes(qtbot) -> None:
     box.setChecked(False)
     assert dialog.delete_button.text() == "Delete VM"
     assert dialog.chosen_paths() == []
+
+
+def test_a_running_vm_renamed_in_its_definition_shows_the_new_title(disks_env, qtbot) -> None:
+    hub, model, _window, *_ = disks_env
+    vm = model.find_vm_by_name("victim")  # running: the live XML keeps its old title
+    virconn = hub.connections()[0].virconn
+    saved = Domain.from_xml(virconn.lookupByUUIDString(vm.uuid).XMLDesc(0))
+    saved.title = "Renamed while running"
+    virconn.defineXML(saved.to_xml())
+    qtbot.waitUntil(
+        lambda: model.find_vm_by_name("victim").title == "Renamed while running", timeout=3000
+    )
