@@ -23,7 +23,7 @@ libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
 TEST="
 xvfb xdotool imagemagick xauth
 xorriso mtools grub-pc-bin grub-common busybox-static cpio gzip dpkg-dev
-tigervnc-standalone-server tigervnc-tools x11-apps x11-xserver-utils xterm
+tigervnc-standalone-server tigervnc-tools x11-apps x11-xserver-utils xterm virtinst
 "
 
 wanted=$RUNTIME

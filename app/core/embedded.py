@@ -35,6 +35,10 @@ def qemu_conf_text(euid: int | None = None) -> str:
             f'group = "{group}"',
             "dynamic_ownership = 0",
             "remember_owner = 0",
+            # swtpm would run as 'tss', which cannot reach a root inside root's 0700 home:
+            # TPM guests then fail to start with an empty swtpm_setup log.
+            f'swtpm_user = "{user}"',
+            f'swtpm_group = "{group}"',
         ]
     return "\n".join(lines) + "\n"
 
@@ -48,4 +52,22 @@ def prepare_root(root: Path) -> Path:
         tmp = conf.with_suffix(".tmp")
         tmp.write_text(qemu_conf_text(), encoding="utf-8")
         os.replace(tmp, conf)
+    else:
+        _add_missing_settings(conf)
     return conf
+
+
+def _add_missing_settings(conf: Path) -> None:
+    """A file Nido wrote earlier gets settings added since; a person's own file is left
+    alone (it does not start with Nido's header)."""
+    text = conf.read_text(encoding="utf-8")
+    if not text.startswith("# Written by Nido"):
+        return
+    have = {line.split("=", 1)[0].strip() for line in text.splitlines() if "=" in line}
+    missing = [
+        line
+        for line in qemu_conf_text().splitlines()
+        if "=" in line and line.split("=", 1)[0].strip() not in have
+    ]
+    if missing:
+        conf.write_text(text.rstrip("\n") + "\n" + "\n".join(missing) + "\n", encoding="utf-8")
