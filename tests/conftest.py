@@ -9,6 +9,7 @@ its root under the data directory, reached through a short link in the runtime d
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -17,6 +18,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Cycles are collected on the main thread only, as in the app (see app/qt/collector.py):
+# between tests, and from a GUI-thread timer once Qt runs.
+gc.disable()
 
 _SESSION_DATA = Path(tempfile.mkdtemp(prefix="nido-data-", dir="/tmp"))
 _SESSION_RUNTIME = Path(tempfile.mkdtemp(prefix="nr", dir="/tmp"))
@@ -48,3 +53,17 @@ def own_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     yield runtime
     shutil.rmtree(runtime, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_garbage_collection() -> None:
+    """Collect cyclic garbage on the main thread after each test; once a QApplication
+    exists, the app's own GUI-thread collector takes over during tests too."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    from app.qt import collector
+
+    if QApplication.instance() is not None:
+        collector.install()
+    collector.collect_due()

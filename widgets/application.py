@@ -18,7 +18,7 @@ from app.core import uris
 from app.core.connection import Connection, ConnectionSpec
 from app.core.errors import from_exception
 from app.core.inventory import VMInfo
-from app.qt import jobs
+from app.qt import collector, jobs
 from app.qt.bridge import ConnectionHub
 from app.qt.models import VMTreeModel, only_live_roles
 from app.qt.single_instance import SingleInstance
@@ -187,6 +187,7 @@ def run(options: Options) -> int:
     qt_app.setDesktopFileName("nido")
     qt_app.setWindowIcon(icon("nido"))
     qt_app.setQuitOnLastWindowClosed(False)
+    collector.install()  # cycles (and the Qt objects in them) die on this thread only
 
     message = {"connect": options.connect, "console": options.show_domain_console}
     single = SingleInstance()
