@@ -94,9 +94,19 @@ class MainWindow(QMainWindow):
         self._update_summary()
         self._told_accelerator: set[str] = set()
         hub.connectionChanged.connect(self._explain_accelerator)
+        hub.connectionChanged.connect(self._update_new_vm)
+        hub.connectionRemoved.connect(self._update_new_vm)
+        self._update_new_vm()
 
     # -- construction --------------------------------------------------------------------
     def _build_actions(self) -> None:
+        self.new_vm_action = QAction(icon("new-vm"), "&New VM…", self)
+        self.new_vm_action.setObjectName("action_new_vm")
+        self.new_vm_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_vm_action.setToolTip("Create a VM from an install disc or a disk image (Ctrl+N)")
+        self.new_vm_action.triggered.connect(self.new_vm)
+        self.new_vm_action.setEnabled(False)
+        self.new_vm_wizard: QWidget | None = None
         self.add_connection_action = QAction(icon("add-connection"), "&Add Connection…", self)
         self.add_connection_action.setObjectName("action_add_connection")
         self.add_connection_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
@@ -119,6 +129,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_vm_action)
         file_menu.addAction(self.add_connection_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -136,6 +147,8 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setIconSize(QSize(22, 22))
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        toolbar.addAction(self.new_vm_action)
+        toolbar.addSeparator()
         self.vm_actions.add_to(toolbar)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -189,6 +202,45 @@ class MainWindow(QMainWindow):
         disconnect.setEnabled(conn.wants_open)  # also stops a connection that keeps retrying
         menu.addSeparator()
         menu.addAction("&Remove Connection…", lambda c=conn: self.remove_connection(c))
+
+    # -- new VMs -------------------------------------------------------------------------
+    def target_connection(self) -> Connection | None:
+        """Where a new VM goes: the selected connection (or the selected VM's), if it is
+        connected; else the first connected one."""
+        index = self.view.currentIndex()
+        chosen = None
+        if index.isValid() and index.data(Role.KIND) == "connection":
+            chosen = index.data(Role.CONNECTION)
+        elif index.isValid() and index.data(Role.KIND) == "vm":
+            chosen = self.hub.connection(index.data(Role.VM).conn_id)
+        if chosen is not None and chosen.state is State.CONNECTED:
+            return chosen
+        return next((c for c in self.hub.connections() if c.state is State.CONNECTED), None)
+
+    def _update_new_vm(self, *_args) -> None:
+        self.new_vm_action.setEnabled(
+            any(c.state is State.CONNECTED for c in self.hub.connections())
+        )
+
+    def new_vm(self) -> None:
+        conn = self.target_connection()
+        if conn is None:
+            return
+        if self.new_vm_wizard is not None and self.new_vm_wizard.isVisible():
+            self.new_vm_wizard.raise_()
+            self.new_vm_wizard.activateWindow()
+            return
+        from widgets.newvm import NewVMWizard  # libosinfo and the wizard load when needed
+
+        wizard = NewVMWizard(conn, self.model, self, on_created=self._open_new_vm)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.destroyed.connect(lambda _obj=None: setattr(self, "new_vm_wizard", None))
+        self.new_vm_wizard = wizard
+        wizard.show()
+
+    def _open_new_vm(self, vm) -> None:
+        self.select_vm(vm.conn_id, vm.uuid)
+        self.openVM.emit(vm)
 
     # -- connections -----------------------------------------------------------------------
     def add_connection(self) -> None:

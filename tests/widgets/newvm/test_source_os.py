@@ -1,0 +1,168 @@
+"""The Source and Operating-system pages: bad files never get past the first page, the
+detected OS is shown by name and version, and any OS can be found in the catalogue."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.core.newvm import Firmware, SourceKind
+from app.core.osdb import media
+from tests.widgets.newvm.conftest import go_to, next_enabled, set_iso, settle
+from widgets.newvm import PageId
+
+
+def test_a_good_disc_is_detected_and_lets_the_person_on(made_wizard, qtbot, isos) -> None:
+    wizard = made_wizard()
+    page = wizard.source_page
+    assert not next_enabled(wizard)  # nothing chosen yet
+    set_iso(qtbot, wizard, isos["debian11"])
+    assert next_enabled(wizard)
+    assert page.iso_message.isHidden()
+    assert page.detected.text() == "Detected: Debian 11"
+    assert wizard.spec.os is not None and wizard.spec.os.short_id == "debian11"
+    go_to(qtbot, wizard, PageId.OS)
+    assert wizard.os_page.detected.text().startswith("Detected: Debian 11")
+    assert "bullseye" in wizard.os_page.detected.text()  # name, version and codename
+    assert wizard.os_page.chooser.isHidden()  # an exact match needs no list
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d, isos: d / "gone.iso", "“gone.iso” does not exist."),
+        (lambda d, isos: d, "is a folder, not a disc image."),
+        (
+            lambda d, isos: (d / "notes.iso").write_text("hello\n" * 1000) and d / "notes.iso",
+            "“notes.iso” is not an ISO disc image.",
+        ),
+        (
+            lambda d, isos: isos["not-bootable"],
+            "“not-bootable.iso” is a data disc: a computer cannot start from it.",
+        ),
+    ],
+    ids=["missing", "folder", "not-an-iso", "not-bootable"],
+)
+def test_bad_discs_keep_next_disabled(made_wizard, qtbot, isos, tmp_path, make, message) -> None:
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, make(tmp_path, isos))
+    assert not next_enabled(wizard)
+    assert wizard.source_page.iso_message.isVisible()
+    assert message in wizard.source_page.iso_message.text()
+    assert wizard.source_page.iso_message.blocking
+    # Fixing the path lets the person on, and the message goes.
+    set_iso(qtbot, wizard, isos["debian11"])
+    assert next_enabled(wizard)
+    assert wizard.source_page.iso_message.isHidden()
+
+
+def test_an_unreadable_disc_is_refused(made_wizard, qtbot, isos, tmp_path, monkeypatch) -> None:
+    path = tmp_path / "secret.iso"
+    path.write_bytes(isos["debian11"].read_bytes())
+    path.chmod(0)
+    if os.geteuid() == 0:  # root reads any file: refuse this one the way the kernel would
+        real_open = builtins.open
+
+        def deny(file, *args, **kwargs):
+            if str(file) == str(path):
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(media, "open", deny, raising=False)
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, path)
+    assert not next_enabled(wizard)
+    assert wizard.source_page.iso_message.text() == (
+        "Nido cannot read “secret.iso”: permission denied."
+    )
+
+
+def test_an_unknown_disc_offers_the_whole_list(made_wizard, qtbot, isos) -> None:
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, isos["unknown"])
+    assert next_enabled(wizard)  # an unknown OS is allowed: Nido guesses
+    go_to(qtbot, wizard, PageId.OS)
+    page = wizard.os_page
+    assert page.detected.text() == "Detected: Unknown operating system"
+    assert page.chooser.isVisible() and page.other.isChecked()
+    assert "Pick its OS below" in page.message.text()
+    assert page.list.count() > 100
+    # End-of-life releases are hidden until asked for.
+    page.search.setText("debian 6")
+    assert [page.list.item(i).text() for i in range(page.list.count())] == []
+    page.eol.setChecked(True)
+    names = [page.list.item(i).text() for i in range(page.list.count())]
+    assert "Debian 6.0  (end of life)" in names
+    # The guesses say they are guesses.
+    go_to(qtbot, wizard, PageId.RESOURCES)
+    assert wizard.resources_page.memory.hint.text().startswith("Nido's guess")
+
+
+def test_choosing_another_os_brings_its_defaults(made_wizard, qtbot, isos) -> None:
+    """A Debian disc, but the person says Windows 11: UEFI, Secure Boot, a TPM and its
+    memory follow; a value the person set stays."""
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, isos["debian11"])
+    go_to(qtbot, wizard, PageId.RESOURCES)
+    debian_memory = wizard.spec.memory_bytes
+    wizard.resources_page.vcpus.control.spin.setValue(3)  # the person's own choice
+    settle(qtbot, wizard)
+    wizard.back()
+    page = wizard.os_page
+    page.other.setChecked(True)
+    page.search.setText("windows 11")
+    items = [page.list.item(i) for i in range(page.list.count())]
+    win11 = next(i for i in items if i.text() == "Microsoft Windows 11")
+    page.list.setCurrentItem(win11)
+    settle(qtbot, wizard)
+    assert page.chosen.text() == "Nido sets the VM up for Microsoft Windows 11."
+    spec = wizard.spec
+    assert spec.os is not None and spec.os.short_id == "win11"
+    assert (spec.firmware, spec.secure_boot, spec.tpm) == (Firmware.UEFI, True, True)
+    assert wizard.defaults is not None
+    assert spec.memory_bytes == wizard.defaults.memory_bytes.value >= 4 * 1024**3
+    assert spec.memory_bytes != debian_memory
+    assert spec.vcpus == 3
+    assert spec.name == "win11"  # the default name follows the OS
+    go_to(qtbot, wizard, PageId.FIRMWARE)
+    assert wizard.firmware_page.uefi.isChecked()
+    assert wizard.firmware_page.secure.isChecked() and wizard.firmware_page.tpm.isChecked()
+
+
+def test_import_needs_copying_for_vmdk(made_wizard, qtbot, tmp_path: Path) -> None:
+    vmdk = tmp_path / "old.vmdk"
+    subprocess.run(
+        ["qemu-img", "create", "-q", "-f", "vmdk", str(vmdk), "64M"], check=True, timeout=30
+    )
+    wizard = made_wizard()
+    page = wizard.source_page
+    page.import_radio.setChecked(True)
+    page.image.edit.setText(str(vmdk))
+    page.in_place.setChecked(True)
+    settle(qtbot, wizard)
+    assert wizard.spec.source is SourceKind.IMPORT
+    qtbot.waitUntil(lambda: page.image_info.text() != "")
+    assert "VMDK image of 64 MiB" in page.image_info.text()
+    assert not next_enabled(wizard)
+    assert page.mode_message.text() == "VMDK images are converted to qcow2: choose to copy it."
+    page.copy.setChecked(True)
+    settle(qtbot, wizard)
+    assert next_enabled(wizard)
+    assert page.mode_message.isHidden()
+    # The OS page asks which OS is on the disk, and the disk size comes from the image.
+    go_to(qtbot, wizard, PageId.RESOURCES)
+    assert wizard.resources_page.disk.isHidden()
+
+
+def test_an_iso_is_not_imported_as_a_disk(made_wizard, qtbot, isos) -> None:
+    wizard = made_wizard()
+    page = wizard.source_page
+    page.import_radio.setChecked(True)
+    page.image.edit.setText(str(isos["debian11"]))
+    settle(qtbot, wizard)
+    assert not next_enabled(wizard)
+    assert page.image_message.text() == "“debian11.iso” is a disc image: install from it instead."

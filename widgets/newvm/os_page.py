@@ -1,0 +1,208 @@
+"""Step 2: which operating system the guest runs — what detection found, or any OS of the
+catalogue through a search (end-of-life releases hidden unless asked for)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.newvm import SourceKind
+from app.core.osdb import Match, OSInfo
+from widgets.newvm.common import HINT_COLOUR
+from widgets.newvm.wizard import NewVMWizard, Page
+
+OS_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def filter_catalogue(
+    catalogue: tuple[OSInfo, ...], text: str, include_eol: bool, today: dt.date | None = None
+) -> list[OSInfo]:
+    """The entries holding every word of `text`; a short id typed in full first, then
+    names that start with the text (osdb's search, over a catalogue already in memory)."""
+    words = text.casefold().split()
+    whole = " ".join(words)
+    hits = [
+        i
+        for i in catalogue
+        if (include_eol or not i.is_eol(today)) and all(w in i.haystack() for w in words)
+    ]
+
+    def rank(i: OSInfo) -> int:
+        if whole and whole in (s.casefold() for s in i.short_ids):
+            return 0
+        return 1 if whole and i.name.casefold().startswith(whole) else 2
+
+    return sorted(hits, key=rank)
+
+
+def os_words(info: OSInfo) -> str:
+    """'Debian 11 (version 11, “bullseye”)'."""
+    extra = []
+    short = re.sub(r"(\.0)+$", "", info.version)
+    if short and short not in info.name:
+        extra.append(f"version {info.version}")
+    if info.codename:
+        extra.append(f"“{info.codename}”")
+    return f"{info.name} ({', '.join(extra)})" if extra else info.name
+
+
+class OSPage(Page):
+    def __init__(self, nv: NewVMWizard) -> None:
+        super().__init__(nv)
+        self.setTitle("Which operating system will it run?")
+        self.setSubTitle("Nido sets the VM up the way this operating system wants it.")
+        layout = QVBoxLayout(self)
+
+        self.detected = QLabel()
+        self.detected.setObjectName("osDetected")
+        self.detected.setWordWrap(True)
+        self.detected.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.detected.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.detected.setFont(font)
+        layout.addWidget(self.detected)
+        self.message = QLabel()
+        self.message.setObjectName("osMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setStyleSheet(f"color: {HINT_COLOUR};")
+        layout.addWidget(self.message)
+
+        self.other = QCheckBox("Choose another operating system")
+        self.other.setObjectName("osOther")
+        layout.addWidget(self.other)
+
+        self.chooser = QWidget()
+        box = QVBoxLayout(self.chooser)
+        box.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setObjectName("osSearch")
+        self.search.setPlaceholderText("Search: a name, version or short id (debian12, win11)")
+        self.search.setClearButtonEnabled(True)
+        self.eol = QCheckBox("Show releases past their end of life")
+        self.eol.setObjectName("osShowEol")
+        row.addWidget(self.search, 1)
+        row.addWidget(self.eol)
+        box.addLayout(row)
+        self.list = QListWidget()
+        self.list.setObjectName("osList")
+        self.list.setUniformItemSizes(True)
+        box.addWidget(self.list, 1)
+        self.count = QLabel()
+        self.count.setObjectName("osCount")
+        self.count.setStyleSheet(f"color: {HINT_COLOUR};")
+        box.addWidget(self.count)
+        layout.addWidget(self.chooser, 1)
+        self.spacer = QWidget()
+        layout.addWidget(self.spacer, 1)
+
+        self.chosen = QLabel()
+        self.chosen.setObjectName("osChosen")
+        self.chosen.setWordWrap(True)
+        self.chosen.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.chosen)
+
+        self.other.toggled.connect(self._show_chooser)
+        self.search.textChanged.connect(self._fill)
+        self.eol.toggled.connect(self._fill)
+        self.list.currentItemChanged.connect(self._picked)
+        nv.catalogueChanged.connect(self._fill)
+        nv.osChanged.connect(self._refresh)
+        nv.detectionChanged.connect(self._refresh)
+        self._show_chooser(False)
+
+    def ready(self) -> bool:
+        return self.nv.os_ready
+
+    def initializePage(self) -> None:
+        det = self.nv.spec.detection
+        unsure = det is None or det.match in (Match.NONE, Match.LIKELY)
+        self.other.setChecked(unsure)
+        self._show_chooser(unsure)
+        self._fill()
+        self._refresh()
+
+    def _show_chooser(self, on: bool) -> None:
+        self.chooser.setVisible(on)
+        self.spacer.setVisible(not on)
+        if on:
+            self._fill()
+            self.search.setFocus()
+
+    def _fill(self) -> None:
+        catalogue = self.nv.catalogue
+        self.list.blockSignals(True)
+        self.list.clear()
+        if catalogue is None:
+            self.count.setText("Reading the OS list…")
+        elif self.nv.catalogue_error is not None:
+            self.count.setText(f"The OS list is not available: {self.nv.catalogue_error.summary}")
+        else:
+            today = dt.date.today()
+            current = self.nv.spec.os.id if self.nv.spec.os is not None else ""
+            hits = filter_catalogue(catalogue, self.search.text(), self.eol.isChecked(), today)
+            for info in hits:
+                text = info.name
+                if info.is_eol(today):
+                    text += "  (end of life)"
+                item = QListWidgetItem(text)
+                item.setData(OS_ROLE, info)
+                item.setToolTip(f"{os_words(info)} · {info.short_id}")
+                self.list.addItem(item)
+                if info.id == current:
+                    self.list.setCurrentItem(item)
+            hidden = "" if self.eol.isChecked() else " (end-of-life releases hidden)"
+            self.count.setText(f"{len(hits)} of {len(catalogue)} operating systems{hidden}")
+        self.list.blockSignals(False)
+
+    def _picked(self, item: QListWidgetItem | None, _previous: object = None) -> None:
+        if item is None:
+            return
+        info = item.data(OS_ROLE)
+        if isinstance(info, OSInfo) and (self.nv.spec.os is None or self.nv.spec.os.id != info.id):
+            self.nv.choose_os(info)
+
+    def _refresh(self) -> None:
+        nv, spec = self.nv, self.nv.spec
+        det = spec.detection
+        if spec.source is SourceKind.IMPORT:
+            self.detected.setText("Which operating system is on this disk image?")
+            self.message.setText(
+                "Nido cannot look inside a disk image: pick its OS below for the best "
+                "settings, or keep Nido's guesses."
+            )
+        elif det is None:
+            self.detected.setText("Nido could not look at the disc.")
+            self.message.setText("Pick its OS below, or keep Nido's guesses.")
+        else:
+            if det.match is Match.EXACT and det.os is not None:
+                self.detected.setText(f"Detected: {os_words(det.os)}")
+                if det.variant and det.variant not in det.os.name:
+                    self.detected.setText(f"Detected: {det.label}")
+            else:
+                self.detected.setText(f"Detected: {det.label}")
+            self.message.setText(det.message)
+        self.message.setVisible(bool(self.message.text()))
+        if nv.os_pending:
+            self.chosen.setText("Reading the OS's recommendations…")
+        elif spec.os is not None:
+            self.chosen.setText(f"Nido sets the VM up for {os_words(spec.os)}.")
+        elif spec.os_defaults is not None:
+            self.chosen.setText("Nido sets the VM up with its own guesses for an unknown OS.")
+        else:
+            self.chosen.setText("")
+        self.completeChanged.emit()
