@@ -1,0 +1,312 @@
+"""The life of one VM's display: connect when the guest runs, follow it when it stops,
+reconnect when it comes back or the connection drops, and say at every moment which state
+the display is in, for the widget's overlays.
+
+libvirt's blocking calls (reading the domain, opening the graphics socket) run on the
+connection's workers through :class:`~app.qt.jobs.Op`; sessions then run on the GUI
+thread. The VM's state comes from the hub's ``vmChanged`` (libvirt events), never from
+polling.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.core.connection import State as ConnState
+from app.core.errors import ErrorKind, NidoError
+from app.core.inventory import VMInfo
+from app.qt.bridge import ConnectionHub
+from app.qt.display.opener import VNC, DisplayEndpoint, NoDisplay, open_display
+from app.qt.display.session import DisplaySession
+from app.qt.display.vnc import VncSession, local_options
+from app.qt.jobs import Op
+
+log = logging.getLogger(__name__)
+
+#: Waits before each reconnect attempt, in ms; after the last one the display gives up
+#: and offers a Reconnect button.
+RETRY_DELAYS_MS = (300, 700, 1500, 3000, 5000)
+#: A server that accepted the socket but never finishes its handshake.
+HANDSHAKE_TIMEOUT_MS = 15_000
+
+Opener = Callable[..., DisplayEndpoint]
+SessionFactory = Callable[[DisplayEndpoint, "str | None"], DisplaySession]
+
+
+def _vnc_session(endpoint: DisplayEndpoint, password: str | None) -> DisplaySession:
+    assert endpoint.sock is not None
+    return VncSession(endpoint.sock, local_options(password))
+
+
+#: Protocols Nido can show, by endpoint protocol. SPICE joins here.
+SESSION_FACTORIES: dict[str, SessionFactory] = {VNC: _vnc_session}
+
+
+class DisplayState(enum.Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    NOT_RUNNING = "not running"
+    PASSWORD = "password"  # the server asks for a password
+    DISCONNECTED = "disconnected"  # with a reason; waiting for the person or the host
+    RECONNECTING = "reconnecting"
+    UNAVAILABLE = "unavailable"  # no display Nido can show (none, or an unknown kind)
+
+
+class DisplayController(QObject):
+    """Keeps a :class:`DisplaySession` to one VM's display while the VM runs."""
+
+    #: (DisplayState, detail text for the person)
+    stateChanged = Signal(object, str)
+    #: DisplaySession, or None when there is nothing to show
+    sessionChanged = Signal(object)
+
+    def __init__(
+        self,
+        hub: ConnectionHub,
+        vm: VMInfo,
+        *,
+        opener: Opener = open_display,
+        factories: dict[str, SessionFactory] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.hub = hub
+        self.vm = vm
+        self._opener = opener
+        self._factories = SESSION_FACTORIES if factories is None else factories
+        self.state = DisplayState.CONNECTING
+        self.detail = ""
+        self.session: DisplaySession | None = None
+        self._password: str | None = None
+        self._generation = 0
+        self._opening = False
+        self._attempts = 0
+        self._stopped = True
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self._open)
+        self._handshake = QTimer(self)
+        self._handshake.setSingleShot(True)
+        self._handshake.setInterval(HANDSHAKE_TIMEOUT_MS)
+        self._handshake.timeout.connect(self._handshake_timed_out)
+        hub.vmChanged.connect(self._vm_changed)
+        hub.vmRemoved.connect(self._vm_removed)
+        hub.connectionChanged.connect(self._connection_changed)
+
+    # -- public --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin following the VM (connects if it runs)."""
+        self._stopped = False
+        self._attempts = 0
+        self._evaluate()
+
+    def stop(self) -> None:
+        """Close the display and stop following the VM (its window is closing)."""
+        self._stopped = True
+        self._generation += 1
+        self._retry.stop()
+        self._handshake.stop()
+        self._drop_session()
+
+    def reconnect(self) -> None:
+        """The person asked for a fresh connection."""
+        self._stopped = False
+        self._attempts = 0
+        self._retry.stop()
+        self._drop_session()
+        self._evaluate(force=True)
+
+    def send_password(self, password: str) -> None:
+        self._password = password
+        if self.session is not None and self.session.is_open:
+            self._set_state(DisplayState.CONNECTING, "Checking the password…")
+            self.session.send_password(password)
+
+    # -- state ---------------------------------------------------------------------------
+    def _set_state(self, state: DisplayState, detail: str = "") -> None:
+        if (state, detail) != (self.state, self.detail):
+            self.state, self.detail = state, detail
+            log.debug("display of %s: %s %s", self.vm.name, state.value, detail)
+            self.stateChanged.emit(state, detail)
+
+    def _evaluate(self, force: bool = False) -> None:
+        if self._stopped:
+            return
+        if not self.vm.status.active:
+            self._retry.stop()
+            self._generation += 1
+            self._drop_session()
+            self._set_state(
+                DisplayState.NOT_RUNNING,
+                f"{self.vm.display_name} is {self.vm.status.value.lower()}.",
+            )
+            return
+        if self.session is not None and self.session.is_open and not force:
+            return
+        if not self._opening and not self._retry.isActive():
+            self._open()
+
+    def _open(self) -> None:
+        if self._stopped or not self.vm.status.active:
+            return
+        conn = self.hub.connection(self.vm.conn_id)
+        virconn = conn.virconn if conn is not None else None
+        if conn is None or virconn is None:
+            self._set_state(
+                DisplayState.DISCONNECTED,
+                "The connection to the host is down; the display comes back with it.",
+            )
+            return
+        self._generation += 1
+        generation = self._generation
+        self._opening = True
+        if self._attempts:
+            self._set_state(DisplayState.RECONNECTING, self.detail)
+        else:
+            self._set_state(DisplayState.CONNECTING, "Connecting to the display…")
+        op = (
+            Op(self._opener, virconn, self.vm.uuid, what="open the display")
+            .success(lambda endpoint: _deliver(self, "_opened", generation, endpoint))
+            .failure(lambda err: _deliver(self, "_open_failed", generation, err))
+        )
+        try:
+            op.run_on(conn.workers)
+        except RuntimeError as e:  # the connection is renewing its worker pools
+            self._opening = False
+            self._schedule_retry(f"The connection is busy ({e}).")
+
+    def _opened(self, generation: int, endpoint: DisplayEndpoint) -> None:
+        self._opening = False
+        if generation != self._generation or self._stopped or not self.vm.status.active:
+            _close_endpoint(endpoint)
+            return
+        factory = self._factories.get(endpoint.protocol)
+        if factory is None:
+            _close_endpoint(endpoint)
+            self._unavailable(f"Nido cannot show {endpoint.protocol.upper()} displays yet.")
+            return
+        self._drop_session()
+        try:
+            session = factory(endpoint, self._password)
+        except NidoError as err:  # the protocol cannot start here (a library missing, say)
+            log.info("%s\n%s", err.summary, err.details)
+            _close_endpoint(endpoint)
+            self._unavailable(err.summary)
+            return
+        session.setParent(self)
+        session.ready.connect(lambda s=session: self._session_ready(s))
+        session.closed.connect(lambda reason, s=session: self._session_closed(s, reason))
+        session.passwordRequired.connect(lambda s=session: self._password_required(s))
+        self.session = session
+        self._handshake.start()
+        self.sessionChanged.emit(session)
+
+    def _open_failed(self, generation: int, err: NidoError) -> None:
+        self._opening = False
+        if generation != self._generation or self._stopped:
+            return
+        if isinstance(err, NoDisplay) or err.kind is ErrorKind.UNSUPPORTED:
+            self._unavailable(err.summary)
+        elif not self.vm.status.active or err.kind is ErrorKind.NOT_FOUND:
+            # The guest stopped meanwhile; its event says so in a moment.
+            self._set_state(DisplayState.NOT_RUNNING, err.summary)
+        else:
+            self._schedule_retry(err.summary)
+
+    def _unavailable(self, why: str) -> None:
+        self._drop_session()
+        self._set_state(DisplayState.UNAVAILABLE, why)
+
+    def _session_ready(self, session: DisplaySession) -> None:
+        if session is self.session:
+            self._handshake.stop()
+            self._attempts = 0
+            self._set_state(DisplayState.CONNECTED)
+
+    def _password_required(self, session: DisplaySession) -> None:
+        if session is not self.session:
+            return
+        # Only asked when no password was given (a remembered one goes in the options).
+        self._handshake.stop()
+        self._set_state(DisplayState.PASSWORD, "The display asks for a password.")
+
+    def _session_closed(self, session: DisplaySession, reason: str) -> None:
+        if session is not self.session or not reason or self._stopped:
+            return
+        self._handshake.stop()
+        if "authentication" in reason.lower() or "password" in reason.lower():
+            self._password = None
+        if self.vm.status.active:
+            self._schedule_retry(f"The display closed: {reason}.")
+        else:
+            self._evaluate()
+
+    def _handshake_timed_out(self) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            session.close()
+            self.sessionChanged.emit(None)
+            session.deleteLater()
+        self._schedule_retry("The display did not answer.")
+
+    def _schedule_retry(self, why: str) -> None:
+        if self._attempts >= len(RETRY_DELAYS_MS):
+            self._set_state(DisplayState.DISCONNECTED, why)
+            return
+        delay = RETRY_DELAYS_MS[self._attempts]
+        self._attempts += 1
+        self._set_state(DisplayState.RECONNECTING, why)
+        self._retry.start(delay)
+
+    def _drop_session(self) -> None:
+        self._handshake.stop()
+        session, self.session = self.session, None
+        if session is not None:
+            session.close()
+            self.sessionChanged.emit(None)
+            session.deleteLater()
+
+    # -- hub signals ---------------------------------------------------------------------
+    def _vm_changed(self, info: VMInfo) -> None:
+        if info.key != self.vm.key:
+            return
+        was_active = self.vm.status.active
+        self.vm = info
+        if info.status.active and not was_active:
+            self._attempts = 0
+            self._retry.stop()
+        self._evaluate()
+
+    def _vm_removed(self, conn_id: str, uuid: str) -> None:
+        if (conn_id, uuid) == self.vm.key:
+            self.stop()
+            self._set_state(DisplayState.NOT_RUNNING, "This VM no longer exists.")
+
+    def _connection_changed(self, conn_id: str) -> None:
+        if conn_id != self.vm.conn_id or self._stopped:
+            return
+        conn = self.hub.connection(conn_id)
+        if conn is None or conn.state is not ConnState.CONNECTED:
+            return
+        if self.state in (DisplayState.DISCONNECTED, DisplayState.RECONNECTING):
+            self._attempts = 0
+            self._retry.stop()
+            self._evaluate()
+
+
+def _deliver(controller: DisplayController, method: str, generation: int, value: object) -> None:
+    """Hand a worker's result to the controller, or clean up if it is gone."""
+    if shiboken6.isValid(controller):
+        getattr(controller, method)(generation, value)
+    elif isinstance(value, DisplayEndpoint):
+        _close_endpoint(value)
+
+
+def _close_endpoint(endpoint: DisplayEndpoint) -> None:
+    if endpoint.sock is not None:
+        endpoint.sock.close()

@@ -1,0 +1,79 @@
+"""Reaching a guest's display: blocking libvirt calls, run on a connection's workers.
+
+:func:`open_display` reads which display the domain has and, for VNC, asks libvirt for a
+socket connected straight to QEMU's VNC server (``virDomainOpenGraphicsFD``): no TCP port,
+no password (the libvirt connection already proves who we are), and it works wherever the
+libvirt connection can pass a descriptor (local connections). A TCP or SSH-tunnel opener
+for remote hosts returns the same :class:`DisplayEndpoint`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+import libvirt
+
+from app.core.errors import ErrorKind, NidoError
+from app.core.xml.domain import Domain
+
+#: Protocols a display endpoint can speak.
+VNC = "vnc"
+SPICE = "spice"
+
+
+class NoDisplay(NidoError):
+    """The guest has no display Nido can show (none at all, or an unknown kind)."""
+
+    def __init__(self, summary: str, details: str = "") -> None:
+        super().__init__(summary, details, ErrorKind.UNSUPPORTED)
+
+
+@dataclass(frozen=True)
+class DisplayEndpoint:
+    """Where a session starts. For VNC, ``sock`` is connected and ready to read. For
+    SPICE it is None: a SPICE session opens one descriptor per channel through
+    ``open_fd`` (run on a worker, like this module's functions)."""
+
+    protocol: str
+    sock: socket.socket | None = None
+    #: The graphics device's index in the domain (for SPICE's per-channel descriptors).
+    index: int = 0
+
+
+def graphics_types(xml: str) -> list[str]:
+    """The ``<graphics type=...>`` of each graphics device, in order."""
+    devices = Domain.from_xml(xml).devices
+    return [g.type or "" for g in devices.graphics] if devices is not None else []
+
+
+def open_graphics_socket(dom: libvirt.virDomain, index: int = 0) -> socket.socket:
+    """A socket connected to the guest's graphics server ``index`` (blocking)."""
+    fd = dom.openGraphicsFD(index, libvirt.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
+    try:
+        return socket.socket(fileno=fd)
+    except OSError:
+        os.close(fd)
+        raise
+
+
+def open_display(virconn: libvirt.virConnect, uuid: str, index: int = 0) -> DisplayEndpoint:
+    """The guest's display ``index``, ready for a session (blocking: run on a worker)."""
+    dom = virconn.lookupByUUIDString(uuid)
+    types = graphics_types(dom.XMLDesc(0))
+    if not types:
+        raise NoDisplay(
+            "This VM has no graphical display.", "The domain defines no <graphics> device."
+        )
+    if index >= len(types):
+        raise NoDisplay(f"This VM has no display number {index + 1}.")
+    kind = types[index]
+    if kind == SPICE:
+        return DisplayEndpoint(SPICE, None, index)
+    if kind != VNC:
+        raise NoDisplay(
+            f"This VM's display is of type “{kind}”, which Nido cannot show.",
+            f"<graphics type='{kind}'> at index {index}",
+        )
+    return DisplayEndpoint(VNC, open_graphics_socket(dom, index), index)

@@ -1,0 +1,96 @@
+"""What a display widget needs from a remote-display protocol, whatever the protocol.
+
+:class:`DisplaySession` is the seam between the widgets and a protocol: VNC today
+(:class:`~app.qt.display.vnc.VncSession`), SPICE later, each turning its own protocol into
+these signals and taking input through these methods. The widget paints :meth:`image`
+— a QImage over the session's own pixel buffer, Format_RGB32 — where :attr:`damaged`
+says the guest changed it, and never asks which protocol it talks to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+
+@dataclass(frozen=True)
+class CursorImage:
+    """The guest's pointer shape; ``image`` is None for "no pointer"."""
+
+    image: QImage | None
+    hotspot_x: int = 0
+    hotspot_y: int = 0
+
+
+class DisplaySession(QObject):
+    """One live connection to a guest's display. Lives on the GUI thread.
+
+    Coordinates are framebuffer pixels. Keys travel as QEMU scancodes ("qnum", see
+    :mod:`app.core.rfb.keymap`) with an X keysym alongside for servers that only take
+    keysyms; ``scancode`` may be None when the key has none.
+    """
+
+    #: The handshake is done: :meth:`image` is valid and input is taken.
+    ready = Signal()
+    #: (width, height): the framebuffer has a new size; :meth:`image` is a new QImage.
+    resized = Signal(int, int)
+    #: list[(x, y, w, h)]: what changed since the last signal (at most once per batch
+    #: of frames read).
+    damaged = Signal(list)
+    #: CursorImage
+    cursorChanged = Signal(object)
+    #: bool: True when the guest has an absolute pointer (a tablet), False for a relative
+    #: mouse that the widget must grab.
+    pointerModeChanged = Signal(bool)
+    #: The server wants a password (VNC authentication): answer with send_password().
+    passwordRequired = Signal()
+    bell = Signal()
+    #: str: the connection ended; "" when this side closed it.
+    closed = Signal(str)
+
+    protocol = "none"
+
+    # Subclasses implement the rest.
+    @property
+    def width(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def height(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def absolute_pointer(self) -> bool:
+        return True
+
+    @property
+    def takes_scancodes(self) -> bool:
+        """Whether keys reach the guest as scancodes (else as keysyms alone)."""
+        return True
+
+    @property
+    def is_open(self) -> bool:
+        raise NotImplementedError
+
+    def image(self) -> QImage:
+        """A QImage over the current pixels (valid until the next :attr:`resized`)."""
+        raise NotImplementedError
+
+    def key(self, down: bool, keysym: int, scancode: int | None) -> None:
+        raise NotImplementedError
+
+    def pointer(self, x: int, y: int, buttons: int) -> None:
+        """An absolute position in framebuffer pixels; ``buttons`` is the RFB mask
+        (1 left, 2 middle, 4 right, 8/16 wheel up/down, 32/64 wheel left/right)."""
+        raise NotImplementedError
+
+    def relative_pointer(self, dx: int, dy: int, buttons: int) -> None:
+        raise NotImplementedError
+
+    def send_password(self, password: str) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError

@@ -1,0 +1,146 @@
+"""Non-blocking socket I/O on the GUI thread, for display protocols.
+
+A :class:`SocketTransport` takes a connected stream socket — today the one libvirt's
+``virDomainOpenGraphicsFD`` returns; tomorrow one from TCP or an SSH tunnel, opened on a
+worker just the same — and drives it from Qt's event loop with :class:`QSocketNotifier`,
+in the style of asyncio's transports and protocols: the protocol object is told
+``data_received(bytes)`` and ``connection_lost(reason)``, and calls ``send(bytes)``.
+
+Reads are large (:data:`READ_CHUNK`, 1 MiB): the RFB parser costs about four times less
+per byte fed 1 MiB than 64 KiB at a time. One wake-up reads until the socket is empty or
+:data:`READ_BUDGET` bytes came, so a fast server cannot starve the rest of the GUI.
+Writes go out at once; what the kernel does not take waits for a write notifier.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QSocketNotifier
+
+log = logging.getLogger(__name__)
+
+#: Bytes asked of the kernel per recv().
+READ_CHUNK = 1 << 20
+#: Bytes read per wake-up before the event loop gets a turn again.
+READ_BUDGET = 16 << 20
+#: Refuse to queue more than this for a server that stopped reading (a stuck peer).
+MAX_PENDING_WRITE = 8 << 20
+
+
+class StreamProtocol(Protocol):
+    def data_received(self, data: bytes) -> None: ...
+
+    def connection_lost(self, reason: str | None) -> None:
+        """``reason`` is None when this side closed the transport."""
+
+
+class SocketTransport(QObject):
+    """A connected stream socket driven by the GUI thread's event loop."""
+
+    def __init__(
+        self, sock: socket.socket, protocol: StreamProtocol, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        sock.setblocking(False)
+        self._sock: socket.socket | None = sock
+        self._protocol = protocol
+        self._pending = bytearray()
+        self.bytes_received = 0
+        self.bytes_sent = 0
+        fd = sock.fileno()
+        self._read_notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
+        self._read_notifier.activated.connect(self._readable)
+        self._write_notifier = QSocketNotifier(fd, QSocketNotifier.Type.Write, self)
+        self._write_notifier.setEnabled(False)
+        self._write_notifier.activated.connect(self._writable)
+
+    @property
+    def is_open(self) -> bool:
+        return self._sock is not None
+
+    def send(self, data: bytes) -> None:
+        """Send now as much as the socket takes; queue the rest."""
+        if not data or self._sock is None:
+            return
+        if self._pending:
+            self._pending += data
+        else:
+            try:
+                sent = self._sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as e:
+                self._lost(_describe(e))
+                return
+            self.bytes_sent += sent
+            if sent == len(data):
+                return
+            self._pending += memoryview(data)[sent:]
+        if len(self._pending) > MAX_PENDING_WRITE:
+            self._lost("the display server stopped reading")
+            return
+        self._write_notifier.setEnabled(True)
+
+    def close(self) -> None:
+        """Close from this side; the protocol hears ``connection_lost(None)``."""
+        self._shut(None)
+
+    # -- event loop ------------------------------------------------------------------------
+    def _readable(self, *_args: object) -> None:
+        got = 0
+        while self._sock is not None and got < READ_BUDGET:
+            try:
+                data = self._sock.recv(READ_CHUNK)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                self._lost(_describe(e))
+                return
+            if not data:
+                self._lost("the display server closed the connection")
+                return
+            got += len(data)
+            self.bytes_received += len(data)
+            self._protocol.data_received(data)
+
+    def _writable(self, *_args: object) -> None:
+        if self._sock is None:
+            return
+        try:
+            sent = self._sock.send(self._pending)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            self._lost(_describe(e))
+            return
+        self.bytes_sent += sent
+        del self._pending[:sent]
+        if not self._pending:
+            self._write_notifier.setEnabled(False)
+
+    def _lost(self, reason: str) -> None:
+        log.info("display connection lost: %s", reason)
+        self._shut(reason)
+
+    def _shut(self, reason: str | None) -> None:
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        # The notifiers go before the descriptor: a notifier on a closed (and maybe
+        # reused) descriptor would fire for someone else's socket.
+        for n in (self._read_notifier, self._write_notifier):
+            n.setEnabled(False)
+            n.deleteLater()
+        self._pending.clear()
+        sock.close()
+        self._protocol.connection_lost(reason)
+
+
+def _describe(e: OSError) -> str:
+    if e.errno in (errno.ECONNRESET, errno.EPIPE):
+        return "the display server dropped the connection"
+    return f"the connection failed ({e.strerror or e})"

@@ -1,0 +1,203 @@
+"""VNC in the display seam: :class:`~app.core.rfb.RFBClient` fed by a
+:class:`~app.qt.display.transport.SocketTransport`, painting into a
+:class:`~app.core.rfb.Framebuffer` that a QImage maps without a copy.
+
+Everything runs on the GUI thread: the parser's costly paths are vectorised, and a local
+socket delivers at most a few dozen frames a second, so a thread would buy little and cost
+a lock around the framebuffer the widget paints from.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QImage
+
+from app.core.rfb import Framebuffer, RFBClient, RFBOptions, events
+from app.core.rfb.client import COMPRESSED_ENCODINGS, LOCAL_ENCODINGS
+from app.qt.display.session import CursorImage, DisplaySession
+from app.qt.display.transport import SocketTransport
+
+log = logging.getLogger(__name__)
+
+#: Past this many damaged rectangles in one batch, report their bounding box instead.
+MAX_DAMAGE_RECTS = 256
+
+
+def local_options(password: str | None = None) -> RFBOptions:
+    """For libvirt's graphics fd (a local socket): Raw costs the least CPU on both ends."""
+    return RFBOptions(password=password, encodings=LOCAL_ENCODINGS)
+
+
+def remote_options(password: str | None = None) -> RFBOptions:
+    """For TCP or a tunnel, where bandwidth matters: Tight with JPEG first."""
+    return RFBOptions(password=password, encodings=COMPRESSED_ENCODINGS, jpeg_quality=7)
+
+
+class VncSession(DisplaySession):
+    """A VNC connection over an already connected socket."""
+
+    protocol = "vnc"
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        options: RFBOptions | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.client = RFBClient(options or local_options())
+        self.framebuffer = Framebuffer()
+        self._image = QImage()
+        self._damage: list[tuple[int, int, int, int]] = []
+        self._ready = False
+        self._close_reason: str | None = None
+        #: Counters for status displays and benchmarks.
+        self.frames = 0
+        self.pixels_updated = 0
+        self.transport = SocketTransport(sock, self, self)
+
+    # -- DisplaySession --------------------------------------------------------------------
+    @property
+    def width(self) -> int:
+        return self.framebuffer.width
+
+    @property
+    def height(self) -> int:
+        return self.framebuffer.height
+
+    @property
+    def absolute_pointer(self) -> bool:
+        return self.client.absolute_pointer
+
+    @property
+    def extended_keys(self) -> bool:
+        return self.client.extended_keys
+
+    @property
+    def takes_scancodes(self) -> bool:
+        return self.client.extended_keys
+
+    @property
+    def is_open(self) -> bool:
+        return self.transport.is_open
+
+    def image(self) -> QImage:
+        return self._image
+
+    def key(self, down: bool, keysym: int, scancode: int | None) -> None:
+        self.client.key(down, keysym, scancode)
+        self._flush()
+
+    def pointer(self, x: int, y: int, buttons: int) -> None:
+        self.client.pointer_event(x, y, buttons)
+        self._flush()
+
+    def relative_pointer(self, dx: int, dy: int, buttons: int) -> None:
+        self.client.relative_pointer_event(dx, dy, buttons)
+        self._flush()
+
+    def send_password(self, password: str) -> None:
+        self._handle(self.client.send_password(password))
+        self._flush()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # -- StreamProtocol ----------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        self._handle(self.client.receive_data(data))
+        self._flush()
+
+    def connection_lost(self, reason: str | None) -> None:
+        self.client.close(reason or "closed")
+        reason = self._close_reason or reason or ""
+        self.closed.emit(reason)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        out = self.client.data_to_send()
+        if out:
+            self.transport.send(out)
+
+    def _handle(self, evs: list[events.Event]) -> None:
+        fb = self.framebuffer
+        damage = self._damage
+        for ev in evs:
+            kind = type(ev)
+            if kind is events.RectPixels or kind is events.FillRect or kind is events.CopyRect:
+                fb.apply(ev)
+                damage.append((ev.x, ev.y, ev.width, ev.height))
+                self.pixels_updated += ev.width * ev.height
+            elif kind is events.UpdateEnd:
+                self.frames += 1
+            elif kind is events.JpegRect:
+                if not self._jpeg(ev):
+                    return
+            elif kind is events.DesktopResized:
+                self._resize(ev.width, ev.height)
+            elif kind is events.ServerInit:
+                self._resize(ev.width, ev.height)
+                self._ready = True
+                log.info("VNC %s: %dx%d, RFB %d.%d", ev.name, ev.width, ev.height, *ev.version)
+                self.ready.emit()
+            elif kind is events.CursorShape:
+                self.cursorChanged.emit(_cursor(ev))
+            elif kind is events.PointerModeChanged:
+                self.pointerModeChanged.emit(ev.absolute)
+            elif kind is events.AuthRequired:
+                self.passwordRequired.emit()
+            elif kind is events.Bell:
+                self.bell.emit()
+            elif kind is events.AuthFailed or kind is events.ProtocolError:
+                self._close_reason = ev.reason
+                log.warning("VNC connection ended: %s", ev.reason)
+                self.transport.close()
+                return
+        if damage and self.transport.is_open:
+            self._damage = []
+            if len(damage) > MAX_DAMAGE_RECTS:
+                damage = [_bounds(damage)]
+            self.damaged.emit(damage)
+
+    def _resize(self, width: int, height: int) -> None:
+        self._image = QImage()  # never left pointing at the buffer about to be replaced
+        self.framebuffer.resize(width, height)
+        fb = self.framebuffer
+        if width and height:
+            self._image = QImage(fb.data, width, height, fb.stride, QImage.Format.Format_RGB32)
+        self._damage = [(0, 0, width, height)]
+        self.resized.emit(width, height)
+
+    def _jpeg(self, ev: events.JpegRect) -> bool:
+        img = QImage.fromData(ev.data, "JPEG")
+        if img.isNull() or (img.width(), img.height()) != (ev.width, ev.height):
+            self._close_reason = "the server sent a JPEG rectangle that does not decode"
+            self.transport.close()
+            return False
+        img = img.convertToFormat(QImage.Format.Format_RGB32)
+        self.framebuffer.put_pixels(
+            ev.x, ev.y, ev.width, ev.height, img.constBits(), img.bytesPerLine()
+        )
+        self._damage.append((ev.x, ev.y, ev.width, ev.height))
+        self.pixels_updated += ev.width * ev.height
+        return True
+
+
+def _cursor(ev: events.CursorShape) -> CursorImage:
+    if not ev.width or not ev.height:
+        return CursorImage(None)
+    img = QImage(
+        ev.pixels, ev.width, ev.height, ev.width * 4, QImage.Format.Format_ARGB32_Premultiplied
+    ).copy()
+    return CursorImage(img, ev.hotspot_x, ev.hotspot_y)
+
+
+def _bounds(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    x0 = min(r[0] for r in rects)
+    y0 = min(r[1] for r in rects)
+    x1 = max(r[0] + r[2] for r in rects)
+    y1 = max(r[1] + r[3] for r in rects)
+    return (x0, y0, x1 - x0, y1 - y0)
