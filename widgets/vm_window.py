@@ -1,7 +1,9 @@
 """A VM's own window: its actions, a Console tab, an Overview with live graphs, and its XML.
 
-The Console tab shows a screenshot of the guest's screen refreshed every second until the
-embedded VNC/SPICE display lands; it says so, and offers Start when the VM is off.
+The Console tab is the live display (widgets.display.ConsoleView). Where the VM has no
+display Nido can show (no graphics device, SPICE for now, a driver without graphics
+sockets), it falls back to a screenshot of the guest's screen refreshed every second,
+which offers Start when the VM is off.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.qt.bridge import ConnectionHub
 from app.qt.jobs import Op
 from app.qt.models import VMTreeModel
 from app.qt.thumbnails import Grab, grab
+from widgets.display import ConsoleView
 from widgets.graphs import ResourceGraphs
 from widgets.icons import icon
 from widgets.vm_actions import VMActions
@@ -35,7 +38,7 @@ PREVIEW_MS = 1000
 
 
 class ConsolePlaceholder(QWidget):
-    """Until the embedded display exists: a live-ish preview or a Start button."""
+    """Where the live display cannot be shown: a live-ish preview or a Start button."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,15 +59,19 @@ class ConsolePlaceholder(QWidget):
         self.start_button = QPushButton(icon("start"), "Start")
         self.start_button.setObjectName("consoleStart")
         layout.addWidget(self.start_button, 0, Qt.AlignmentFlag.AlignCenter)
+        #: Why the live display is not shown (the display controller's words).
+        self.reason = ""
+
+    def set_reason(self, reason: str, vm: VMInfo) -> None:
+        self.reason = reason
+        self.show_state(vm)
 
     def show_state(self, vm: VMInfo) -> None:
         running = vm.status.active
         self.start_button.setVisible(not running)
         if running:
-            self.note.setText(
-                "Preview: a screenshot of the guest, refreshed every second. The interactive "
-                "display (keyboard and mouse) comes with Nido's built-in VNC/SPICE viewer."
-            )
+            preview = "Preview: a screenshot of the guest, refreshed every second."
+            self.note.setText(f"{self.reason} {preview}" if self.reason else preview)
         else:
             self.image.setPixmap(QPixmap())
             self.image.setText(f"{vm.display_name} is {vm.status.value.lower()}.")
@@ -99,7 +106,10 @@ class VMWindow(QMainWindow):
         self.tabs.setObjectName("vmTabs")
         self.console = ConsolePlaceholder()
         self.console.start_button.clicked.connect(lambda: self.actions_.trigger(Action.START))
-        self.tabs.addTab(self.console, "Console")
+        self.display = ConsoleView(hub, vm, fallback=self.console)
+        self.display.startRequested.connect(lambda: self.actions_.trigger(Action.START))
+        self.display.fallbackShown.connect(self._fallback_shown)
+        self.tabs.addTab(self.display, "Console")
         self.overview = QWidget()
         form = QFormLayout(self.overview)
         self.fields: dict[str, QLabel] = {}
@@ -168,7 +178,7 @@ class VMWindow(QMainWindow):
             self.vm.status.active
             and self.isVisible()
             and not self.isMinimized()
-            and self.tabs.currentWidget() is self.console
+            and self._preview_shown()
         )
         if watching and not self._preview_timer.isActive():
             self._preview_timer.start()
@@ -176,6 +186,14 @@ class VMWindow(QMainWindow):
         elif not watching:
             self._preview_timer.stop()
             self._preview_digest = None
+
+    def _fallback_shown(self, shown: bool) -> None:
+        if shown:
+            self.console.set_reason(self.display.controller.detail, self.vm)
+        self._update_preview_timer()
+
+    def _preview_shown(self) -> bool:
+        return self.tabs.currentWidget() is self.display and self.display.showing_fallback
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -191,13 +209,14 @@ class VMWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._preview_timer.stop()
+        self.display.shutdown()
         super().closeEvent(event)
 
     # -- console preview -------------------------------------------------------------------
     def _refresh_preview(self) -> None:
         conn = self.hub.connection(self.key[0])
         virconn = conn.virconn if conn else None
-        if self._preview_busy or virconn is None or self.tabs.currentWidget() is not self.console:
+        if self._preview_busy or virconn is None or not self._preview_shown():
             return
         self._preview_busy = True
         size = self.console.image.size() * self.devicePixelRatioF()

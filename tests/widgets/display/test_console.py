@@ -1,0 +1,265 @@
+"""The console view over the test driver's hub: the display's states and overlays as the
+VM runs, stops, restarts and the connection breaks; the fallback preview where there is no
+display; password prompt, screenshot, key combinations, scaling and fullscreen."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from app.core.errors import ErrorKind, NidoError
+from app.core.vmstate import Status
+from app.qt.display import controller as controller_module
+from app.qt.display.controller import DisplayState
+from app.qt.display.opener import DisplayEndpoint
+from tests.widgets.display.fakeserver import FakeServer, Key
+from widgets.display.console import ConsoleView, FullscreenWindow
+from widgets.display.geometry import Scaling
+from widgets.vm_window import ConsolePlaceholder, VMWindow
+
+
+class FakeOpener:
+    """Stands in for open_display on the workers: each call makes a socketpair whose
+    server end the test plays."""
+
+    def __init__(self) -> None:
+        self.servers: list[FakeServer] = []
+        self.fail: NidoError | None = None
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, virconn, uuid: str) -> DisplayEndpoint:
+        with self._lock:
+            self.calls += 1
+            if self.fail is not None:
+                raise self.fail
+            server, sock = FakeServer.pair()
+            self.servers.append(server)
+        return DisplayEndpoint("vnc", sock)
+
+    def latest(self) -> FakeServer:
+        with self._lock:
+            return self.servers[-1]
+
+    def close(self) -> None:
+        for s in self.servers:
+            s.close()
+
+
+@pytest.fixture
+def opener():
+    o = FakeOpener()
+    yield o
+    o.close()
+
+
+@pytest.fixture
+def make_view(qtbot, env):
+    made: list[ConsoleView] = []
+
+    def make(name: str, opener=None, fallback=None) -> ConsoleView:
+        vm = env.vm_named(name)
+        kwargs = {"fallback": fallback}
+        if opener is not None:
+            kwargs["opener"] = opener
+        view = ConsoleView(env.hub, vm, **kwargs)
+        qtbot.addWidget(view)
+        view.resize(400, 300)
+        view.show()
+        made.append(view)
+        return view
+
+    yield make
+    for v in made:
+        v.shutdown()
+
+
+def connect(qtbot, view: ConsoleView, opener: FakeOpener, calls: int = 1, **greet) -> FakeServer:
+    qtbot.waitUntil(lambda: opener.calls >= calls and len(opener.servers) >= calls, timeout=3000)
+    server = opener.latest()
+    server.greet(64, 48, **greet)
+    return server
+
+
+def test_connects_and_overlays_follow_the_state(qtbot, make_view, opener, failures) -> None:
+    view = make_view("web", opener)
+    assert view.overlay.isVisible()
+    assert view.overlay.title.text() == "Connecting…"
+    assert not view.screenshot_action.isEnabled()
+    server = connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    assert not view.overlay.isVisible()
+    assert view.screenshot_action.isEnabled()
+    assert view.canvas.session is not None and view.canvas.session.width == 64
+
+    # The server goes away while the VM runs: reconnecting, then connected again.
+    server.close()
+    qtbot.waitUntil(lambda: view.state is DisplayState.RECONNECTING, timeout=3000)
+    assert view.overlay.isVisible() and view.overlay.title.text() == "Reconnecting…"
+    assert "closed" in view.overlay.detail.text()
+    connect(qtbot, view, opener, calls=2)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    assert not view.overlay.isVisible()
+    assert failures == []
+
+
+def test_guest_not_running_offers_start(qtbot, make_view, opener) -> None:
+    view = make_view("old", opener)
+    assert view.state is DisplayState.NOT_RUNNING
+    assert view.overlay.isVisible()
+    assert view.overlay.start_button.isVisible()
+    assert "shut off" in view.overlay.detail.text()
+    with qtbot.waitSignal(view.startRequested, timeout=1000):
+        view.overlay.start_button.click()
+    qtbot.wait(100)
+    assert opener.calls == 0
+
+
+def test_reconnects_by_itself_when_the_guest_restarts(qtbot, env, make_view, opener) -> None:
+    view = make_view("web", opener)
+    connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    dom = env.conn.virconn.lookupByName("web")
+    dom.destroy()
+    qtbot.waitUntil(lambda: view.state is DisplayState.NOT_RUNNING, timeout=3000)
+    assert view.canvas.session is None
+    assert view.overlay.start_button.isVisible()
+    dom.create()
+    connect(qtbot, view, opener, calls=2)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    assert view.controller.vm.status is Status.RUNNING
+
+
+def test_gives_up_after_retries_and_reconnects_on_request(
+    qtbot, make_view, opener, monkeypatch
+) -> None:
+    monkeypatch.setattr(controller_module, "RETRY_DELAYS_MS", (10, 10))
+    opener.fail = NidoError("Could not open the display: it is busy.", kind=ErrorKind.BUSY)
+    view = make_view("web", opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.DISCONNECTED, timeout=3000)
+    assert opener.calls == 3
+    assert view.overlay.title.text() == "Display disconnected"
+    assert view.overlay.detail.text() == "Could not open the display: it is busy."
+    assert view.overlay.reconnect_button.isVisible()
+    opener.fail = None
+    view.overlay.reconnect_button.click()
+    connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+
+
+def test_a_server_that_never_answers_is_retried(qtbot, make_view, opener, monkeypatch) -> None:
+    monkeypatch.setattr(controller_module, "HANDSHAKE_TIMEOUT_MS", 100)
+    view = make_view("web", opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.RECONNECTING, timeout=3000)
+    assert view.overlay.detail.text() == "The display did not answer."
+    connect(qtbot, view, opener, calls=2)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+
+
+def test_no_display_shows_the_fallback(qtbot, make_view) -> None:
+    # The test driver's domains have no <graphics>: the real opener says so.
+    fallback = ConsolePlaceholder()
+    view = make_view("web", fallback=fallback)
+    qtbot.waitUntil(lambda: view.state is DisplayState.UNAVAILABLE, timeout=3000)
+    assert view.showing_fallback and fallback.isVisible()
+    assert not view.toolbar.isVisible()
+    assert "no graphical display" in view.controller.detail
+
+
+def test_a_protocol_that_cannot_start_shows_the_fallback(
+    qtbot, make_view, opener, monkeypatch, failures
+) -> None:
+    def cannot(endpoint, password):
+        raise NidoError("Nido cannot show this display here.", "a library is missing")
+
+    monkeypatch.setitem(controller_module.SESSION_FACTORIES, "vnc", cannot)
+    fallback = ConsolePlaceholder()
+    view = make_view("web", opener, fallback=fallback)
+    qtbot.waitUntil(lambda: view.state is DisplayState.UNAVAILABLE, timeout=3000)
+    assert view.controller.detail == "Nido cannot show this display here."
+    assert view.showing_fallback and view.canvas.session is None
+    # The socket the opener made is closed, not leaked: its server end sees the end.
+    qtbot.waitUntil(lambda: opener.latest().peer_closed(), timeout=3000)
+    assert failures == []
+
+
+def test_password_prompt(qtbot, make_view, opener) -> None:
+    view = make_view("web", opener)
+    server = connect(qtbot, view, opener, password="s3cret")
+
+    def reached(state: DisplayState) -> bool:
+        server.pump()  # the fake server answers as it reads
+        return view.state is state
+
+    qtbot.waitUntil(lambda: reached(DisplayState.PASSWORD), timeout=3000)
+    assert view.overlay.password.isVisible()
+    view.overlay.password.setText("s3cret")
+    view.overlay.password_button.click()
+    qtbot.waitUntil(lambda: reached(DisplayState.CONNECTED), timeout=3000)
+
+
+def test_screenshot_send_keys_and_scaling(qtbot, make_view, opener, tmp_path: Path) -> None:
+    view = make_view("web", opener)
+    server = connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    server.extended_keys()
+    server.solid(0, 0, 64, 48, (12, 34, 56))
+    session = view.canvas.session
+    qtbot.waitUntil(lambda: session.extended_keys and session.frames >= 2, timeout=3000)
+
+    path = tmp_path / "shot.png"
+    assert view.save_screenshot(path)
+    shot = QImage(str(path))
+    assert (shot.width(), shot.height()) == (64, 48)
+    c = shot.pixelColor(5, 5)
+    assert (c.red(), c.green(), c.blue()) == (12, 34, 56)
+
+    view.key_actions["Ctrl+Alt+F2"].trigger()
+    qtbot.waitUntil(lambda: len(server.of(Key)) >= 6, timeout=3000)
+    assert [(k.down, k.scancode) for k in server.of(Key)] == [
+        (True, 0x1D),
+        (True, 0x38),
+        (True, 0x3C),
+        (False, 0x3C),
+        (False, 0x38),
+        (False, 0x1D),
+    ]
+
+    view.scaling_actions[Scaling.NEVER].trigger()
+    assert view.canvas.scaling is Scaling.NEVER
+    assert view.canvas.minimumSize().width() == 64
+
+
+def test_fullscreen_borrows_the_display_and_gives_it_back(qtbot, make_view, opener) -> None:
+    view = make_view("web", opener)
+    connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    view.set_fullscreen(True)
+    window = view.area.window()
+    assert isinstance(window, FullscreenWindow) and window.isVisible()
+    assert view.stack.currentWidget() is view.away
+    assert window.bar.isVisible()
+    qtbot.waitUntil(lambda: not window.bar.isVisible(), timeout=3000)  # hides by itself
+    window.show_bar()
+    assert window.bar.isVisible()
+    window.leave_action.trigger()
+    assert not view.is_fullscreen
+    assert view.area.window() is view.window()
+    assert view.stack.currentWidget() is view.area
+
+
+def test_vm_window_console_falls_back_to_the_preview(qtbot, env) -> None:
+    vm = env.vm_named("web")
+    vmw = VMWindow(env.hub, env.model, vm)  # deletes itself on close
+    vmw.show()
+    assert vmw.tabs.widget(0) is vmw.display
+    qtbot.waitUntil(lambda: vmw.display.showing_fallback, timeout=3000)
+    qtbot.waitUntil(lambda: vmw._preview_timer.isActive(), timeout=3000)
+    # The preview says why there is no live display (the test driver has no graphics fd).
+    reason = vmw.display.controller.detail
+    assert reason and vmw.console.note.text().startswith(reason)
+    assert "Preview" in vmw.console.note.text()
+    vmw.close()

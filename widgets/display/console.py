@@ -1,0 +1,361 @@
+"""A VM's console: the live display with its toolbar and overlays, for the VM window's
+Console tab, and fullscreen.
+
+:class:`ConsoleView` puts together a :class:`~app.qt.display.DisplayController` (the
+display's life: connect, follow the VM, reconnect), a :class:`DisplayCanvas` (painting and
+input) and a :class:`DisplayOverlay` (one card per state), with a toolbar for scaling,
+key combinations, a screenshot and fullscreen, and the keyboard-grab state. When the VM
+has no display Nido can show (the controller says UNAVAILABLE), it shows the ``fallback``
+widget instead, if it was given one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMenu,
+    QScrollArea,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.inventory import VMInfo
+from app.qt.bridge import ConnectionHub
+from app.qt.display.controller import DisplayController, DisplayState, Opener
+from app.qt.display.opener import open_display
+from widgets.display import keys
+from widgets.display.canvas import DisplayCanvas
+from widgets.display.geometry import Scaling
+from widgets.display.overlay import DisplayOverlay
+
+log = logging.getLogger(__name__)
+
+_SCALING_LABELS = {
+    Scaling.NEVER: "Never scale (1:1)",
+    Scaling.FIT: "Shrink to fit",
+    Scaling.ALWAYS: "Scale to window",
+}
+GRAB_HINT = "Click the display to grab the keyboard"
+GRABBED_HINT = "Keyboard grabbed · Ctrl+Alt releases"
+#: Fullscreen toolbar: shown when the pointer touches the top edge, hidden after this.
+TOOLBAR_HIDE_MS = 1500
+
+
+class DisplayArea(QWidget):
+    """The canvas in a scroll area (scaling "never" can be larger than the view), with
+    the overlay over both."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("displayArea")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea(self)
+        self.scroll.setObjectName("displayScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.scroll.setStyleSheet("QScrollArea { background: black; }")
+        self.canvas = DisplayCanvas()
+        self.scroll.setWidget(self.canvas)
+        layout.addWidget(self.scroll)
+        self.overlay = DisplayOverlay(self)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.overlay.setGeometry(self.rect())
+
+
+class ConsoleView(QWidget):
+    """The Console tab of a VM: live display, or ``fallback`` where there is none."""
+
+    startRequested = Signal()
+    #: bool: the fallback widget is what shows now
+    fallbackShown = Signal(bool)
+
+    def __init__(
+        self,
+        hub: ConnectionHub,
+        vm: VMInfo,
+        *,
+        fallback: QWidget | None = None,
+        opener: Opener = open_display,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("consoleView")
+        self.vm = vm
+        self.controller = DisplayController(hub, vm, opener=opener, parent=self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+
+        self.toolbar = QToolBar("Display", self)
+        self.toolbar.setObjectName("displayToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self._build_actions()
+        layout.addWidget(self.toolbar)
+
+        self.stack = QStackedWidget(self)
+        self.area = DisplayArea()
+        self.canvas = self.area.canvas
+        self.overlay = self.area.overlay
+        self.stack.addWidget(self.area)
+        self.fallback = fallback
+        if fallback is not None:
+            self.stack.addWidget(fallback)
+        self.away = QLabel("The display is shown fullscreen.", self.stack)
+        self.away.setObjectName("displayAway")
+        self.away.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.away)
+        layout.addWidget(self.stack, 1)
+
+        self._fullscreen: FullscreenWindow | None = None
+        self.controller.stateChanged.connect(self._state_changed)
+        self.controller.sessionChanged.connect(self.canvas.set_session)
+        self.canvas.grabChanged.connect(self._grab_changed)
+        self.overlay.startRequested.connect(self.startRequested)
+        self.overlay.reconnectRequested.connect(self.controller.reconnect)
+        self.overlay.passwordEntered.connect(self.controller.send_password)
+        self._grab_changed(False)
+        self._state_changed(self.controller.state, self.controller.detail)
+        self.controller.start()
+
+    # -- toolbar -------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        tb = self.toolbar
+        self.scaling_menu = QMenu("Scaling", self)
+        group = QActionGroup(self)
+        self.scaling_actions: dict[Scaling, QAction] = {}
+        for mode, label in _SCALING_LABELS.items():
+            action = self.scaling_menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(mode is Scaling.FIT)
+            action.triggered.connect(lambda _=False, m=mode: self.set_scaling(m))
+            group.addAction(action)
+            self.scaling_actions[mode] = action
+        self.keys_menu = QMenu("Send Key", self)
+        self.key_actions: dict[str, QAction] = {}
+        for label, codes in keys.COMBINATIONS:
+            action = self.keys_menu.addAction(label)
+            action.triggered.connect(lambda _=False, c=codes: self.send_combination(c))
+            self.key_actions[label] = action
+        for menu in (self.scaling_menu, self.keys_menu):
+            button = QToolButton(tb)
+            button.setText(menu.title())
+            button.setMenu(menu)
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            tb.addWidget(button)
+        self.screenshot_action = tb.addAction("Screenshot…")
+        self.screenshot_action.setObjectName("displayScreenshot")
+        self.screenshot_action.triggered.connect(self._ask_screenshot)
+        self.fullscreen_action = tb.addAction("Fullscreen")
+        self.fullscreen_action.setObjectName("displayFullscreen")
+        self.fullscreen_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
+        self.fullscreen_action.triggered.connect(lambda: self.set_fullscreen(True))
+        self.addAction(self.fullscreen_action)  # F11 also while the toolbar is hidden
+        spacer = QWidget(tb)
+        spacer.setSizePolicy(
+            spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred
+        )
+        tb.addWidget(spacer)
+        self.grab_label = QLabel(tb)
+        self.grab_label.setObjectName("displayGrabState")
+        self.grab_label.setTextFormat(Qt.TextFormat.PlainText)
+        tb.addWidget(self.grab_label)
+        self._live_actions = [self.screenshot_action, *self.key_actions.values()]
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def state(self) -> DisplayState:
+        return self.controller.state
+
+    @property
+    def showing_fallback(self) -> bool:
+        return self.fallback is not None and self.stack.currentWidget() is self.fallback
+
+    def _state_changed(self, state: DisplayState, detail: str) -> None:
+        use_fallback = self.fallback is not None and (
+            state is DisplayState.UNAVAILABLE
+            or (self.showing_fallback and state is DisplayState.NOT_RUNNING)
+        )
+        was = self.showing_fallback
+        if use_fallback:
+            self.set_fullscreen(False)
+            self.stack.setCurrentWidget(self.fallback)
+        else:
+            self.stack.setCurrentWidget(self.away if self.is_fullscreen else self.area)
+        self.toolbar.setVisible(not use_fallback)
+        self.overlay.show_state(state, detail)
+        connected = state is DisplayState.CONNECTED
+        for action in self._live_actions:
+            action.setEnabled(connected)
+        if (
+            not connected
+            and self._fullscreen is not None
+            and state is not DisplayState.RECONNECTING
+        ):
+            self.set_fullscreen(False)
+        if use_fallback != was:
+            self.fallbackShown.emit(use_fallback)
+
+    def _grab_changed(self, grabbed: bool) -> None:
+        self.grab_label.setText(GRABBED_HINT if grabbed else GRAB_HINT)
+        self.grab_label.setStyleSheet("color: #c0392b; font-weight: bold;" if grabbed else "")
+        if self._fullscreen is not None:
+            self._fullscreen.grab_label.setText(self.grab_label.text())
+
+    # -- commands --------------------------------------------------------------------------
+    def set_scaling(self, mode: Scaling) -> None:
+        self.canvas.set_scaling(mode)
+        self.scaling_actions[mode].setChecked(True)
+
+    def send_combination(self, evdev_codes: list[int]) -> None:
+        self.canvas.send_keys(keys.combo(evdev_codes))
+
+    def screenshot(self) -> QImage:
+        """A copy of the guest's screen at its own resolution (null if none)."""
+        session = self.canvas.session
+        if session is None or session.image().isNull():
+            return QImage()
+        return session.image().copy()
+
+    def save_screenshot(self, path: str | Path) -> bool:
+        image = self.screenshot()
+        return not image.isNull() and image.save(str(path), "PNG")
+
+    def _ask_screenshot(self) -> None:
+        image = self.screenshot()
+        if image.isNull():
+            return
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H.%M.%S")
+        default = str(Path(folder or Path.home()) / f"{self.controller.vm.name} {stamp}.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save Screenshot", default, "PNG image (*.png)")
+        if path and not image.save(path, "PNG"):
+            log.warning("could not save the screenshot to %s", path)
+
+    def shutdown(self) -> None:
+        """Close the display (the window is closing)."""
+        self.set_fullscreen(False)
+        self.canvas.set_grabbed(False)
+        self.controller.stop()
+
+    # -- fullscreen ------------------------------------------------------------------------
+    @property
+    def is_fullscreen(self) -> bool:
+        return self._fullscreen is not None
+
+    def set_fullscreen(self, on: bool) -> None:
+        if on == self.is_fullscreen:
+            return
+        if on:
+            self.canvas.set_grabbed(False)
+            window = FullscreenWindow(self)
+            window.leave.connect(lambda: self.set_fullscreen(False))
+            window.grab_label.setText(self.grab_label.text())
+            self.stack.setCurrentWidget(self.away)
+            self.stack.removeWidget(self.area)
+            window.take(self.area)
+            self._fullscreen = window
+            window.showFullScreen()
+            self.canvas.setFocus()
+        else:
+            window, self._fullscreen = self._fullscreen, None
+            self.canvas.set_grabbed(False)
+            window.give_back()
+            self.stack.insertWidget(0, self.area)
+            if not self.showing_fallback:
+                self.stack.setCurrentWidget(self.area)
+            window.close()
+            window.deleteLater()
+
+
+class FullscreenWindow(QWidget):
+    """A top-level fullscreen window that borrows the display area, with a small toolbar
+    that slides in when the pointer touches the top edge and hides again by itself."""
+
+    leave = Signal()
+
+    def __init__(self, console: ConsoleView) -> None:
+        super().__init__(None, Qt.WindowType.Window)
+        self.setObjectName("displayFullscreen")
+        self.setWindowTitle(f"{console.controller.vm.display_name} — Nido")
+        self.setStyleSheet("#displayFullscreen { background: black; }")
+        self._console = console
+        self._area: DisplayArea | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.bar = QToolBar("Fullscreen", self)
+        self.bar.setObjectName("fullscreenToolbar")
+        self.bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.bar.setAutoFillBackground(True)
+        keys_button = QToolButton(self.bar)
+        keys_button.setText("Send Key")
+        keys_button.setMenu(console.keys_menu)
+        keys_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.bar.addWidget(keys_button)
+        self.bar.addAction(console.screenshot_action)
+        self.leave_action = self.bar.addAction("Leave Fullscreen")
+        self.leave_action.setObjectName("leaveFullscreen")
+        self.leave_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
+        self.leave_action.triggered.connect(self.leave)
+        self.addAction(self.leave_action)  # its shortcut works while the bar is hidden
+        self.grab_label = QLabel(self.bar)
+        self.bar.addWidget(self.grab_label)
+        self.bar.adjustSize()
+        self.bar.hide()
+        self._hide_timer = QTimer(self)
+        self._hide_timer.setSingleShot(True)
+        self._hide_timer.setInterval(TOOLBAR_HIDE_MS)
+        self._hide_timer.timeout.connect(self._hide_bar)
+
+    def take(self, area: DisplayArea) -> None:
+        self._area = area
+        self.layout().addWidget(area)
+        area.canvas.installEventFilter(self)
+        self.show_bar()
+
+    def give_back(self) -> None:
+        area, self._area = self._area, None
+        if area is not None:
+            area.canvas.removeEventFilter(self)
+            self.layout().removeWidget(area)
+            area.setParent(None)
+
+    def show_bar(self) -> None:
+        self.bar.adjustSize()
+        self.bar.move(QPoint((self.width() - self.bar.width()) // 2, 0))
+        self.bar.raise_()
+        self.bar.show()
+        self._hide_timer.start()
+
+    def _hide_bar(self) -> None:
+        if self.bar.underMouse():
+            self._hide_timer.start()
+        else:
+            self.bar.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseMove and event.position().y() <= 2:
+            self.show_bar()
+        return False
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.bar.isVisible():
+            self.bar.move(QPoint((self.width() - self.bar.width()) // 2, 0))
+
+    def keyPressEvent(self, event) -> None:
+        event.ignore()
