@@ -1,0 +1,343 @@
+"""SPICE in the display seam: spice-client-glib, in process, through GObject introspection.
+
+A :class:`SpiceSession` opens a ``SpiceSession`` with no socket of its own
+(``open_fd(-1)``): each channel the guest offers (main, display, cursor, inputs, USB
+redirection) asks for a descriptor with its ``open-fd`` signal, and gets a fresh one from
+libvirt's ``virDomainOpenGraphicsFD``, opened on the connection's workers, never on the GUI
+thread. The channel then owns the descriptor.
+
+- The primary surface is memory that spice-client-glib owns; :meth:`image` is a QImage
+  over it (no copy), dropped at ``display-primary-destroy``, which the library signals
+  before it frees the memory. ``display-invalidate`` rectangles become :attr:`damaged`,
+  once per turn of the event loop.
+- Keys go as scancodes, buttons and motions as SPICE wants them (:mod:`.spice_input`).
+  The pointer is absolute in SPICE's client mouse mode (a tablet or an agent in the guest),
+  else relative.
+- The clipboard is shared with the guest's agent, and :meth:`set_preferred_size` asks the
+  agent for a guest resolution that fits the widget (:mod:`.spice_agent`).
+
+Everything runs on the GUI thread: Qt's GLib event dispatcher iterates GLib's default
+main context, where spice-client-glib's channels live (see :mod:`.spice_gi`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QImage
+
+from app.core.errors import NidoError
+from app.qt.display.opener import SPICE, DisplayEndpoint
+from app.qt.display.session import CursorImage, DisplaySession
+from app.qt.display.spice_agent import AgentLink
+from app.qt.display.spice_gi import FdRequest, load, view_at
+from app.qt.display.spice_input import InputRouter, PacedInput
+
+log = logging.getLogger(__name__)
+
+#: SpiceSurfaceFmt values whose pixels are Format_RGB32 in memory (x/a, R, G, B words).
+_RGB32_FORMATS = {32, 96}  # SPICE_SURFACE_FMT_32_xRGB, SPICE_SURFACE_FMT_32_ARGB
+#: A surface side beyond this is refused (spice-client-glib allocates what the server asks).
+MAX_SIDE = 16384
+MAX_CURSOR_SIDE = 512
+MAX_DAMAGE_RECTS = 256
+#: SpiceMouseMode
+_CLIENT_MOUSE = 2
+_EVENT_REASONS = {
+    "SPICE_CHANNEL_CLOSED": "the guest's display closed",
+    "SPICE_CHANNEL_ERROR_CONNECT": "could not connect to the guest's display",
+    "SPICE_CHANNEL_ERROR_TLS": "the TLS handshake failed",
+    "SPICE_CHANNEL_ERROR_LINK": "the display refused the connection",
+    "SPICE_CHANNEL_ERROR_AUTH": "authentication failed",
+    "SPICE_CHANNEL_ERROR_IO": "the connection to the display broke",
+}
+
+
+class SpiceSession(DisplaySession):
+    """One SPICE connection; descriptors for its channels come from ``request_fd``."""
+
+    protocol = "spice"
+
+    def __init__(
+        self,
+        request_fd: FdRequest,
+        password: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._G, self._S = load()
+        self._request_fd = request_fd
+        self._session = self._S.Session()
+        self._session.props.enable_audio = False
+        self._session.props.enable_smartcard = False
+        if password:
+            self._session.props.password = password
+        self._handlers: list[tuple[Any, int]] = []
+        self._channels: list[Any] = []
+        self._main: Any = None
+        self._display: Any = None
+        self._image = QImage()
+        self._view: object | None = None
+        self._width = self._height = 0
+        self._damage: list[tuple[int, int, int, int]] = []
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(0)
+        self._flush.timeout.connect(self._flush_damage)
+        self.inputs = InputRouter()
+        self._paced = PacedInput(self.inputs, self)
+        self.agent = AgentLink(self)
+        self._absolute = False
+        self._ready = False
+        self._open = True
+        self._disconnected: Any = None
+        #: Counters for tests and status displays.
+        self.fds_opened = 0
+        self.invalidations = 0
+        self._on(self._session, "channel-new", self._channel_new)
+        self._on(self._session, "disconnected", self._session_disconnected)
+        self._session.open_fd(-1)  # the main channel asks for its descriptor at once
+
+    # -- DisplaySession ----------------------------------------------------------------------
+    @property
+    def width(self) -> int:
+        return self._width
+
+    @property
+    def height(self) -> int:
+        return self._height
+
+    @property
+    def absolute_pointer(self) -> bool:
+        return self._absolute
+
+    @property
+    def agent_connected(self) -> bool:
+        return self.agent.connected
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def image(self) -> QImage:
+        return self._image
+
+    def key(self, down: bool, keysym: int, scancode: int | None) -> None:
+        self._paced.key(down, scancode)
+
+    def pointer(self, x: int, y: int, buttons: int) -> None:
+        self._paced.pointer(x, y, buttons)
+
+    def relative_pointer(self, dx: int, dy: int, buttons: int) -> None:
+        self._paced.relative_pointer(dx, dy, buttons)
+
+    def send_password(self, password: str) -> None:
+        # SPICE asks for no password mid-session: a wrong one closes the session with an
+        # authentication error, and the next session gets the password up front.
+        if self._session is not None:
+            self._session.props.password = password
+
+    def close(self) -> None:
+        self._shut("")
+
+    def set_preferred_size(self, width: int, height: int) -> None:
+        """Ask the guest (through its agent) for a resolution that fills ``width`` x
+        ``height`` device pixels; remembered until an agent is there to hear it."""
+        self.agent.set_preferred_size(width, height)
+
+    def usb_device_manager(self) -> Any:
+        """spice-client-glib's ``UsbDeviceManager`` for this session (lists the host's USB
+        devices and redirects them to the guest's ``<redirdev type='spicevmc'>``); None
+        once the session is closed."""
+        if self._session is None:
+            return None
+        return self._S.UsbDeviceManager.get(self._session)
+
+    # -- GObject plumbing --------------------------------------------------------------------
+    def _on(self, obj: Any, signal: str, handler: Any) -> None:
+        # SpiceSession.connect and SpiceChannel.connect shadow GObject's own connect.
+        self._handlers.append((obj, self._G.Object.connect(obj, signal, handler)))
+
+    def _shut(self, reason: str) -> None:
+        if not self._open:
+            return
+        self._open = False
+        # The QImage points into spice-client-glib's memory: let go of it first.
+        self._image = QImage()
+        self._view = None
+        self._flush.stop()
+        self._paced.clear()
+        for obj, handler in self._handlers:
+            obj.handler_disconnect(handler)
+        self._handlers.clear()
+        self.inputs.attach(None)
+        self.agent.detach()
+        session, self._session = self._session, None
+        self._main = self._display = None
+        self._channels.clear()
+        session.disconnect()  # spice_session_disconnect: closes every channel's socket
+        # _shut may run inside one of the session's own signals: the GObject must outlive
+        # that emission, so it goes with this object rather than now.
+        self._disconnected = session
+        if reason:
+            log.info("SPICE display closed: %s", reason)
+        self.closed.emit(reason)
+
+    # -- channels ------------------------------------------------------------------------------
+    def _channel_new(self, _session: Any, channel: Any) -> None:
+        S = self._S
+        self._channels.append(channel)
+        self._on(channel, "open-fd", self._channel_wants_fd)
+        self._on(channel, "channel-event", self._channel_event)
+        if isinstance(channel, S.MainChannel):
+            self._main = channel
+            self._on(channel, "notify::mouse-mode", self._mouse_mode)
+            self.agent.attach(channel, self._on)
+        elif isinstance(channel, S.DisplayChannel):
+            if channel.props.channel_id == 0 and self._display is None:
+                self._display = channel
+                self._on(channel, "display-primary-create", self._primary_create)
+                self._on(channel, "display-primary-destroy", self._primary_destroy)
+                self._on(channel, "display-invalidate", self._invalidate)
+        elif isinstance(channel, S.CursorChannel):
+            self._on(channel, "cursor-set", self._cursor_set)
+            self._on(channel, "cursor-hide", self._cursor_hide)
+        # The session connects its main channel; the others wait to be asked. Only what
+        # Nido shows is connected (one display, so one descriptor less per extra head).
+        if channel is self._display or isinstance(
+            channel, (S.CursorChannel, S.InputsChannel, S.UsbredirChannel)
+        ):
+            channel.connect()  # spice_channel_connect: asks for its descriptor (open-fd)
+
+    def _channel_wants_fd(self, channel: Any, _with_tls: bool) -> None:
+        def arrived(fd: int) -> None:
+            if not shiboken6.isValid(self) or not self._open or channel not in self._channels:
+                os.close(fd)
+                return
+            self.fds_opened += 1
+            if not channel.open_fd(fd):
+                os.close(fd)
+
+        def failed(err: NidoError) -> None:
+            if shiboken6.isValid(self):
+                self._shut(f"could not open the display ({err.summary})")
+
+        self._request_fd(arrived, failed)
+
+    def _channel_event(self, channel: Any, event: Any) -> None:
+        name = getattr(event, "value_name", str(event))
+        if name == "SPICE_CHANNEL_OPENED":
+            if isinstance(channel, self._S.InputsChannel):
+                self.inputs.attach(channel)
+            return
+        if isinstance(channel, self._S.InputsChannel):
+            self.inputs.attach(None)
+        error = channel.get_error()
+        reason = _EVENT_REASONS.get(name, name)
+        if error is not None and error.message:
+            reason = f"{reason}: {error.message}"
+        if channel is self._main or channel is self._display:
+            self._shut(reason)
+        else:
+            log.info("SPICE %s channel: %s", type(channel).__name__, reason)
+
+    def _session_disconnected(self, _session: Any) -> None:
+        self._shut("the display connection closed")
+
+    # -- display --------------------------------------------------------------------------------
+    def _primary_create(
+        self, _ch: Any, fmt: int, width: int, height: int, stride: int, _shmid: int, data: int
+    ) -> None:
+        if fmt not in _RGB32_FORMATS:
+            self._shut(f"the display sent a surface format Nido does not know ({fmt})")
+            return
+        if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE) or stride < 4 * width or not data:
+            self._shut(f"the display sent an impossible surface ({width}x{height}, {stride})")
+            return
+        self._image = QImage()
+        self._view = view_at(data, stride * height)
+        self._image = QImage(self._view, width, height, stride, QImage.Format.Format_RGB32)
+        self._width, self._height = width, height
+        self._damage = [(0, 0, width, height)]
+        log.info("SPICE primary surface %dx%d", width, height)
+        self.resized.emit(width, height)
+        self._flush.start()
+        if not self._ready:
+            self._ready = True
+            self.ready.emit()
+
+    def _primary_destroy(self, _ch: Any) -> None:
+        self._image = QImage()
+        self._view = None
+        self._damage.clear()
+
+    def _invalidate(self, _ch: Any, x: int, y: int, w: int, h: int) -> None:
+        self.invalidations += 1
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(self._width, x + w), min(self._height, y + h)
+        if x1 > x0 and y1 > y0 and not self._image.isNull():
+            self._damage.append((x0, y0, x1 - x0, y1 - y0))
+            if not self._flush.isActive():
+                self._flush.start()
+
+    def _flush_damage(self) -> None:
+        damage, self._damage = self._damage, []
+        if damage and self._open and not self._image.isNull():
+            if len(damage) > MAX_DAMAGE_RECTS:
+                damage = [_bounds(damage)]
+            self.damaged.emit(damage)
+
+    # -- cursor and pointer mode -------------------------------------------------------------
+    def _cursor_set(self, _ch: Any, width: int, height: int, hot_x: int, hot_y: int, data: int):
+        self.cursorChanged.emit(cursor_image(width, height, hot_x, hot_y, data))
+
+    def _cursor_hide(self, _ch: Any) -> None:
+        self.cursorChanged.emit(CursorImage(None))
+
+    def _mouse_mode(self, main: Any, _pspec: Any) -> None:
+        absolute = main.props.mouse_mode == _CLIENT_MOUSE
+        if absolute != self._absolute:
+            self._absolute = absolute
+            self.pointerModeChanged.emit(absolute)
+
+
+def cursor_image(width: int, height: int, hot_x: int, hot_y: int, data: int) -> CursorImage:
+    """A cursor shape from spice-client-glib's RGBA pixels (copied); none if implausible."""
+    if not (0 < width <= MAX_CURSOR_SIDE and 0 < height <= MAX_CURSOR_SIDE) or not data:
+        return CursorImage(None)
+    view = view_at(data, width * height * 4)
+    image = QImage(view, width, height, width * 4, QImage.Format.Format_RGBA8888)
+    image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    return CursorImage(image, min(max(hot_x, 0), width - 1), min(max(hot_y, 0), height - 1))
+
+
+def _bounds(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    x0 = min(r[0] for r in rects)
+    y0 = min(r[1] for r in rects)
+    x1 = max(r[0] + r[2] for r in rects)
+    y1 = max(r[1] + r[3] for r in rects)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+# -- the controller's factory ------------------------------------------------------------------
+def spice_session(endpoint: DisplayEndpoint, password: str | None) -> DisplaySession:
+    """``SESSION_FACTORIES["spice"]``: the endpoint must say how to get descriptors, as
+    ``endpoint.fd_request`` (an :data:`~app.qt.display.spice_gi.FdRequest`)."""
+    request = getattr(endpoint, "fd_request", None)
+    if request is None:
+        raise NidoError(
+            "Nido cannot open this SPICE display.",
+            "The display endpoint carries no fd_request for SPICE channels.",
+        )
+    return SpiceSession(request, password)
+
+
+def register(factories: dict | None = None) -> None:
+    """Add SPICE to the protocols the display controller can show."""
+    if factories is None:
+        from app.qt.display.controller import SESSION_FACTORIES as factories
+    factories[SPICE] = spice_session

@@ -1,0 +1,205 @@
+"""The guest's SPICE agent (spice-vdagent), reached through the main channel: clipboard
+sharing (text) and the guest's resolution following the widget (monitor config).
+
+Clipboard sharing:
+
+The agent protocol is lazy on both sides: whoever copies *grabs* the clipboard with a list
+of types, and the other side *requests* the data only when somebody pastes.
+
+- The host copies: Qt says ``QClipboard.dataChanged``; if there is text, the bridge grabs
+  the guest's clipboard for UTF-8 text. The guest pastes: the agent requests it and the
+  bridge answers with the host's text.
+- The guest copies: the agent grabs with its types; if UTF-8 text is among them the bridge
+  requests it, and the text it receives goes onto the host's clipboard.
+
+Only the CLIPBOARD selection is shared (not X11's PRIMARY), and nothing at all while no
+agent is connected. Texts longer than :data:`MAX_TEXT` are not shared.
+
+Monitor config goes through the agent too: spice-client-glib sends it only while an agent
+is connected, so a guest without one keeps its own resolution.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QClipboard, QGuiApplication
+
+from app.qt.display.spice_gi import bytes_at, uint32s_at
+
+log = logging.getLogger(__name__)
+
+#: VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD, VD_AGENT_CLIPBOARD_UTF8_TEXT
+SELECTION_CLIPBOARD = 0
+UTF8_TEXT = 1
+#: A guest may not flood the host's clipboard (nor the host the guest's).
+MAX_TEXT = 16 * 1024 * 1024
+#: The smallest resolution asked of a guest.
+MIN_WIDTH, MIN_HEIGHT = 320, 200
+
+
+class AgentClipboard(Protocol):
+    """The clipboard calls of ``SpiceClientGLib.MainChannel``."""
+
+    def clipboard_selection_grab(self, selection: int, types: list[int]) -> None: ...
+    def clipboard_selection_notify(self, selection: int, type: int, data: bytes) -> None: ...
+    def clipboard_selection_request(self, selection: int, type: int) -> None: ...
+    def clipboard_selection_release(self, selection: int) -> None: ...
+
+
+class ClipboardBridge(QObject):
+    """Moves text between the host's clipboard and one guest's agent."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.main: AgentClipboard | None = None
+        self.agent = False
+        self._clipboard: QClipboard = QGuiApplication.clipboard()
+        #: The text this bridge itself put on the host's clipboard (not to echo back).
+        self._from_guest: str | None = None
+        self._guest_owns = False
+        self._clipboard.dataChanged.connect(self._host_changed)
+
+    def attach(self, main: AgentClipboard | None) -> None:
+        self.main = main
+        self.agent = False
+
+    def set_agent(self, connected: bool) -> None:
+        """The agent came or went; a newly come agent hears of the host's current text."""
+        was, self.agent = self.agent, connected
+        if connected and not was:
+            self._host_changed()
+
+    def detach(self) -> None:
+        self._clipboard.dataChanged.disconnect(self._host_changed)
+        self.main = None
+        self.agent = False
+
+    # -- host -> guest ---------------------------------------------------------------------
+    def _host_text(self) -> str:
+        return self._clipboard.text(QClipboard.Mode.Clipboard)
+
+    def _host_changed(self) -> None:
+        if self.main is None or not self.agent:
+            return
+        text = self._host_text()
+        if self._from_guest is not None and text == self._from_guest:
+            return  # our own paste of the guest's text
+        self._from_guest = None
+        self._guest_owns = False
+        if text and len(text.encode()) <= MAX_TEXT:
+            self.main.clipboard_selection_grab(SELECTION_CLIPBOARD, [UTF8_TEXT])
+        else:
+            self.main.clipboard_selection_release(SELECTION_CLIPBOARD)
+
+    def guest_requests(self, selection: int, type_: int) -> bool:
+        """The guest pastes: answer with the host's text. True when answered."""
+        if self.main is None or selection != SELECTION_CLIPBOARD or type_ != UTF8_TEXT:
+            return False
+        data = self._host_text().encode()
+        if len(data) > MAX_TEXT:
+            return False
+        self.main.clipboard_selection_notify(selection, UTF8_TEXT, data)
+        return True
+
+    # -- guest -> host ---------------------------------------------------------------------
+    def guest_grabs(self, selection: int, types: list[int]) -> bool:
+        """The guest copied: ask for its text if it offers any."""
+        if self.main is None or selection != SELECTION_CLIPBOARD or UTF8_TEXT not in types:
+            return False
+        self._guest_owns = True
+        self.main.clipboard_selection_request(selection, UTF8_TEXT)
+        return True
+
+    def guest_data(self, selection: int, type_: int, data: bytes) -> None:
+        """The guest's text arrived: put it on the host's clipboard."""
+        if selection != SELECTION_CLIPBOARD or type_ != UTF8_TEXT or not self._guest_owns:
+            return
+        if len(data) > MAX_TEXT:
+            log.warning("guest clipboard text of %d bytes not shared", len(data))
+            return
+        text = data.rstrip(b"\0").decode("utf-8", errors="replace")
+        self._from_guest = text
+        self._clipboard.setText(text, QClipboard.Mode.Clipboard)
+
+    def guest_releases(self, selection: int) -> None:
+        if selection == SELECTION_CLIPBOARD:
+            self._guest_owns = False
+
+
+class MainChannel(AgentClipboard, Protocol):
+    """The agent-related part of ``SpiceClientGLib.MainChannel``."""
+
+    props: Any
+
+    def update_display(self, id: int, x: int, y: int, w: int, h: int, update: bool) -> None: ...
+    def update_display_enabled(self, id: int, enabled: bool, update: bool) -> None: ...
+
+
+#: How the session connects a GObject signal: ``on(obj, "signal", handler)``.
+Connect = Callable[[Any, str, Callable[..., Any]], None]
+
+
+class AgentLink:
+    """Follows the main channel's agent and carries clipboard and monitor config."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        self.clipboard = ClipboardBridge(parent)
+        self.main: MainChannel | None = None
+        self.connected = False
+        self.preferred: tuple[int, int] | None = None
+
+    def attach(self, main: MainChannel, on: Connect) -> None:
+        self.main = main
+        self.clipboard.attach(main)
+        on(main, "notify::agent-connected", self._agent_changed)
+        on(main, "main-clipboard-selection-grab", self._guest_grabs)
+        on(main, "main-clipboard-selection", self._guest_data)
+        on(main, "main-clipboard-selection-request", self._guest_requests)
+        on(main, "main-clipboard-selection-release", self._guest_releases)
+
+    def detach(self) -> None:
+        self.clipboard.detach()
+        self.main = None
+        self.connected = False
+
+    def set_connected(self, connected: bool) -> None:
+        self.connected = connected
+        self.clipboard.set_agent(connected)
+        self._send_preferred_size()
+
+    def set_preferred_size(self, width: int, height: int) -> None:
+        """Ask for a guest resolution of ``width`` x ``height``; kept until an agent is
+        there to hear it."""
+        self.preferred = (max(MIN_WIDTH, int(width)), max(MIN_HEIGHT, int(height)))
+        self._send_preferred_size()
+
+    def _send_preferred_size(self) -> None:
+        if self.preferred is None or self.main is None or not self.connected:
+            return
+        width, height = self.preferred
+        self.main.update_display_enabled(0, True, False)
+        # update=True: spice-client-glib sends it after a short delay, coalescing a drag.
+        self.main.update_display(0, 0, 0, width, height, True)
+
+    # -- the main channel's signals (pointers arrive as integers) ------------------------------
+    def _agent_changed(self, main: Any, _pspec: Any) -> None:
+        self.set_connected(bool(main.props.agent_connected))
+
+    def _guest_grabs(self, _main: Any, selection: int, types: int, ntypes: int) -> bool:
+        return self.clipboard.guest_grabs(selection, uint32s_at(types, min(ntypes, 64)))
+
+    def _guest_data(self, _main: Any, selection: int, type_: int, data: int, size: int) -> None:
+        if size > MAX_TEXT:
+            log.warning("guest clipboard data of %d bytes not shared", size)
+            return
+        self.clipboard.guest_data(selection, type_, bytes_at(data, size))
+
+    def _guest_requests(self, _main: Any, selection: int, type_: int) -> bool:
+        return self.clipboard.guest_requests(selection, type_)
+
+    def _guest_releases(self, _main: Any, selection: int) -> None:
+        self.clipboard.guest_releases(selection)
