@@ -71,7 +71,12 @@ def go_to(qtbot, wizard: NewVMWizard, page: PageId) -> None:
     """Press Next until `page` shows, each time once the current page allows it."""
     while wizard.currentId() < page:
         settle(qtbot, wizard)
-        qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT_MS)
+        try:
+            qtbot.waitUntil(lambda: next_enabled(wizard), timeout=TIMEOUT_MS)
+        except qtbot.TimeoutError:
+            raise AssertionError(
+                f"Next stays disabled on page {wizard.currentId()}: {wizard.problems}"
+            ) from None
         wizard.next()
     settle(qtbot, wizard)
 

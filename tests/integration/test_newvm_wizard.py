@@ -1,0 +1,184 @@
+"""The New-VM wizard end to end on "This computer" (the embedded QEMU driver, TCG here):
+the person opens New VM, picks the GRUB rescue disc, chooses the OS from the list, sets
+vCPUs, memory and disk, two user-mode NICs with port forwards, UEFI with Secure Boot and
+a TPM, names the VM, and presses Create. One guest boot checks all of it: the guest runs
+on OVMF with swtpm, its disk has the size asked for, its XML holds every choice, QEMU
+listens on the forwarded ports, and its window is asked for."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from app.core import newvm, uris
+from app.core.connection import ConnectionSpec
+from app.core.newvm import NICSource, PortForward
+from app.core.newvm.checks import port_problem
+from app.core.osdb import Firmware
+from app.core.xml import Domain
+from tests.guest import rescue_iso
+from tests.widgets.newvm.conftest import go_to, next_enabled, set_iso, settle
+from widgets.newvm import NewVMWizard, PageId
+
+pytestmark = pytest.mark.integration
+
+CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s here)
+CREATE_TIMEOUT_MS = 60_000
+GIB = 1024**3
+MIB = 1024**2
+NAME = "nido-it-wizard <ü> & 'q'"
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(type=kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def swtpm_pids(uuid: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                cmd = (entry / "cmdline").read_bytes()
+                if b"swtpm" in cmd.split(b"\0")[0] and uuid.encode() in cmd:
+                    pids.append(int(entry.name))
+    return pids
+
+
+@pytest.fixture
+def local(make_ui, failures):
+    env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
+    yield env
+    virconn = env.conn.virconn
+    if virconn is not None:
+        for dom in virconn.listAllDomains():
+            if dom.name().startswith("nido-it-wizard"):
+                disks = [d.source_file for d in Domain.from_xml(dom.XMLDesc(0)).devices.disks]
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefineFlags(
+                    libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_TPM
+                )
+                for path in disks:
+                    if path and path.endswith(".qcow2"):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(path)
+    assert failures == [], [f.summary for f in failures]
+
+
+def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(local, qtbot) -> None:
+    window, model, conn = local.window, local.model, local.conn
+    opened = []
+    window.openVM.connect(opened.append)
+    qtbot.waitUntil(window.new_vm_action.isEnabled)
+    window.new_vm_action.trigger()
+    wizard = window.new_vm_wizard
+    assert isinstance(wizard, NewVMWizard)
+    qtbot.waitUntil(lambda: wizard.host is not None, timeout=30_000)
+    host = wizard.host
+    assert host.mode is newvm.ConnMode.EMBEDDED and host.user_networking
+
+    # Source: the rescue disc.
+    set_iso(qtbot, wizard, rescue_iso())
+    assert next_enabled(wizard), wizard.source_page.iso_message.text()
+    # Operating system: whatever was detected, the person picks Generic Linux 2022.
+    go_to(qtbot, wizard, PageId.OS)
+    page = wizard.os_page
+    page.other.setChecked(True)
+    page.search.setText("linux2022")
+    item = page.list.item(0)
+    assert item.toolTip().endswith("· linux2022")
+    page.list.setCurrentItem(item)
+    settle(qtbot, wizard)
+    assert wizard.spec.os is not None and wizard.spec.os.short_id == "linux2022"
+
+    # Resources: 2 vCPUs, 2 GiB (the OS minimum), a 3 GiB disk.
+    go_to(qtbot, wizard, PageId.RESOURCES)
+    res = wizard.resources_page
+    res.vcpus.control.slider.setValue(2)
+    res.memory.control.spin.setValue(2048)
+    res.disk.control.spin.setValue(3)
+    settle(qtbot, wizard)
+    assert (wizard.spec.vcpus, wizard.spec.memory_bytes, wizard.spec.disk_bytes) == (
+        2,
+        2 * GIB,
+        3 * GIB,
+    )
+
+    # Network: two user-mode cards, virtio and e1000e, each with a port forward.
+    go_to(qtbot, wizard, PageId.NETWORK)
+    net = wizard.network_page
+    net.add_nic_button.click()
+    net.boxes[1].model.setCurrentIndex(net.boxes[1].model.findData("e1000e"))
+    ports = [free_port(), free_port(socket.SOCK_DGRAM)]
+    net.boxes[0].add_forward.click()
+    net.boxes[0].forwards[0].host.setValue(ports[0])
+    net.boxes[1].add_forward.click()
+    net.boxes[1].forwards[0].proto.setCurrentIndex(1)  # UDP
+    net.boxes[1].forwards[0].host.setValue(ports[1])
+    net.boxes[1].forwards[0].guest.setValue(53)
+    settle(qtbot, wizard)
+    forwards = [PortForward(ports[0], 22), PortForward(ports[1], 53, "udp")]
+    assert [n.port_forwards for n in wizard.spec.nics] == [[forwards[0]], [forwards[1]]]
+
+    # Firmware: UEFI with Secure Boot and a TPM, offered by the host's capabilities.
+    go_to(qtbot, wizard, PageId.FIRMWARE)
+    fw = wizard.firmware_page
+    assert fw.uefi.isEnabled() and fw.tpm.isEnabled(), (fw.uefi_hint.text(), fw.tpm_hint.text())
+    fw.uefi.setChecked(True)
+    fw.secure.setChecked(True)
+    fw.tpm.setChecked(True)
+
+    # Name and summary, then Create.
+    go_to(qtbot, wizard, PageId.SUMMARY)
+    wizard.summary_page.name.setText(NAME)
+    settle(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.summary_page.storage != [])
+    summary = wizard.summary_page.summary_text()
+    assert "Firmware: UEFI with Secure Boot, with an emulated TPM 2.0." in summary
+    assert "2 vCPUs and 2 GiB of memory" in summary
+    assert next_enabled(wizard)
+    t0 = time.monotonic()
+    wizard.next()
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=CREATE_TIMEOUT_MS)
+    print(f"\nCreate → VM listed and its window asked for: {time.monotonic() - t0:.2f} s")
+    vm = opened[0]
+    assert vm.name == NAME and vm.status.active
+    qtbot.waitUntil(lambda: window.new_vm_wizard is None)
+
+    # What libvirt and QEMU really have (the test asks libvirt itself).
+    dom = conn.virconn.lookupByUUIDString(vm.uuid)
+    assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    for xml in (dom.XMLDesc(0), dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)):
+        model_xml = Domain.from_xml(xml)
+        assert model_xml.name == NAME
+        assert (model_xml.vcpu, model_xml.memory) == (2, 2 * GIB // 1024)
+        assert [(i.type, i.model) for i in model_xml.devices.interfaces] == [
+            ("user", "virtio"),
+            ("user", "e1000e"),
+        ]
+        assert newvm.read_forwards(model_xml) == [(0, forwards[0]), (1, forwards[1])]
+        (tpm,) = model_xml.devices.tpms
+        assert (tpm.backend_type, tpm.backend_version) == ("emulator", "2.0")
+    live = Domain.from_xml(dom.XMLDesc(0))
+    assert "/OVMF/" in (live.os.loader or "") and live.os.loader_secure is True
+    assert live.os.nvram and os.path.exists(live.os.nvram)
+    assert swtpm_pids(vm.uuid), "no swtpm process for the guest"
+    assert wizard.spec.firmware is Firmware.UEFI
+    disk = next(d for d in live.devices.disks if d.device == "disk")
+    info = newvm.inspect_image(disk.source_file)
+    assert (info.format, info.virtual_size) == ("qcow2", 3 * GIB)
+    assert Path(disk.source_file).parent == Path(host.storage.path)
+    cdrom = next(d for d in live.devices.disks if d.device == "cdrom")
+    assert cdrom.source_file == str(rescue_iso()) and cdrom.boot_order == 1
+    for fwd in forwards:  # QEMU's slirp listens on every forwarded host port
+        assert "already in use" in port_problem(fwd), fwd
+    assert model.vm(vm.conn_id, vm.uuid) is not None
+    assert all(n.source is NICSource.USER for n in wizard.spec.nics)
