@@ -8,21 +8,30 @@ must appear in the primary surface and in what the canvas paints, and text typed
 the canvas must reach the guest's shell as scancodes (it echoes to the serial port). The
 guest has only a PS/2 mouse, so SPICE stays in server mouse mode: relative. When the
 guest is forced off, the session closes with a reason, and no descriptor is left open.
+
+A second test runs the same session under the display controller (injected through its
+``opener`` and ``factories`` parameters, the way the composition root wires SPICE): the
+display connects by itself, follows the guest when it is forced off, and comes back when
+it starts again.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from app.core import uris
 from app.core.connection import ConnectionSpec
-from app.qt.display.spice import SpiceSession
-from app.qt.display.spice_gi import libvirt_fd_request
+from app.qt.display.controller import DisplayController, DisplayState
+from app.qt.display.opener import SPICE, DisplayEndpoint, open_display
+from app.qt.display.spice import SpiceSession, register
+from app.qt.display.spice_gi import libvirt_fd_request, open_channel_fd
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.linux import FB_HEIGHT, FB_WIDTH, PATTERN_FIRST_ROW
 from widgets.display.canvas import DisplayCanvas
@@ -54,7 +63,7 @@ def spice_domain_xml(name: str, serial: Path) -> str:
 @pytest.fixture
 def local(make_ui, failures):
     env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
-    yield env.conn
+    yield env
     virconn = env.conn.virconn
     if virconn is not None:
         for dom in virconn.listAllDomains():
@@ -112,7 +121,7 @@ def open_fds() -> int:
 
 @pytest.mark.qt_log_ignore("This plugin does not support grabbing the (keyboard|mouse)")
 def test_spice_console_of_a_real_guest(local, qtbot, tmp_path: Path) -> None:
-    conn = local
+    conn = local.conn
     serial = tmp_path / "serial.log"
     dom = conn.virconn.defineXML(spice_domain_xml("nido-it-spice", serial))
     t0 = time.monotonic()
@@ -169,3 +178,51 @@ def test_spice_console_of_a_real_guest(local, qtbot, tmp_path: Path) -> None:
         session.deleteLater()
     # Every channel's descriptor went with the session.
     qtbot.waitUntil(lambda: open_fds() <= fds_before, timeout=5000)
+
+
+def test_the_display_controller_follows_a_spice_guest(local, qtbot, tmp_path: Path) -> None:
+    conn, model = local.conn, local.model
+    name = "nido-it-spice-ctl"
+    serial = tmp_path / "serial.log"
+    conn.virconn.defineXML(spice_domain_xml(name, serial))
+    qtbot.waitUntil(lambda: model.find_vm_by_name(name) is not None, timeout=5000)
+    workers = conn.workers
+
+    def opener(virconn, uuid: str) -> SimpleNamespace:
+        """What opener.open_display gives for SPICE, plus how to open each channel."""
+        assert open_display(virconn, uuid) == DisplayEndpoint(SPICE, None, 0)
+        return SimpleNamespace(
+            protocol=SPICE,
+            sock=None,
+            index=0,
+            open_fd=partial(open_channel_fd, virconn, uuid, 0),
+            workers=workers,
+        )
+
+    factories: dict = {}
+    register(factories)
+    controller = DisplayController(
+        local.hub, model.find_vm_by_name(name), opener=opener, factories=factories
+    )
+    sessions: list = []
+    controller.sessionChanged.connect(lambda s: s is not None and sessions.append(s))
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: controller.state is DisplayState.NOT_RUNNING, timeout=5000)
+        dom = conn.virconn.lookupByName(name)
+        dom.create()
+        qtbot.waitUntil(lambda: controller.state is DisplayState.CONNECTED, timeout=30_000)
+        assert isinstance(controller.session, SpiceSession)
+        qtbot.waitUntil(lambda: bars_in_surface(controller.session), timeout=30_000)
+
+        dom.destroy()
+        qtbot.waitUntil(lambda: controller.state is DisplayState.NOT_RUNNING, timeout=30_000)
+        assert controller.session is None and not sessions[0].is_open
+        serial.unlink(missing_ok=True)
+        dom.create()
+        qtbot.waitUntil(lambda: controller.state is DisplayState.CONNECTED, timeout=30_000)
+        assert controller.session is not sessions[0]  # a fresh session for the new QEMU
+        qtbot.waitUntil(lambda: in_serial(serial, READY_MARKER), timeout=30_000)
+        qtbot.waitUntil(lambda: bars_in_surface(controller.session), timeout=30_000)
+    finally:
+        controller.stop()

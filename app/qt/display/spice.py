@@ -34,7 +34,7 @@ from app.core.errors import NidoError
 from app.qt.display.opener import SPICE, DisplayEndpoint
 from app.qt.display.session import CursorImage, DisplaySession
 from app.qt.display.spice_agent import AgentLink
-from app.qt.display.spice_gi import FdRequest, load, view_at
+from app.qt.display.spice_gi import FdRequest, fd_request_on, load, view_at
 from app.qt.display.spice_input import InputRouter, PacedInput
 
 log = logging.getLogger(__name__)
@@ -325,13 +325,20 @@ def _bounds(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]
 
 # -- the controller's factory ------------------------------------------------------------------
 def spice_session(endpoint: DisplayEndpoint, password: str | None) -> DisplaySession:
-    """``SESSION_FACTORIES["spice"]``: the endpoint must say how to get descriptors, as
-    ``endpoint.fd_request`` (an :data:`~app.qt.display.spice_gi.FdRequest`)."""
+    """``SESSION_FACTORIES["spice"]``. The endpoint says how to get each channel's
+    descriptor, either as ``endpoint.fd_request`` (an
+    :data:`~app.qt.display.spice_gi.FdRequest`) or as ``endpoint.open_fd`` (a blocking
+    call, such as :func:`~app.qt.display.spice_gi.open_channel_fd` bound to the VM) with
+    ``endpoint.workers`` (the connection's pool, where it runs)."""
     request = getattr(endpoint, "fd_request", None)
+    open_fd = getattr(endpoint, "open_fd", None)
+    workers = getattr(endpoint, "workers", None)
+    if request is None and open_fd is not None and workers is not None:
+        request = fd_request_on(workers, open_fd)
     if request is None:
         raise NidoError(
             "Nido cannot open this SPICE display.",
-            "The display endpoint carries no fd_request for SPICE channels.",
+            "The display endpoint says neither fd_request nor open_fd and workers.",
         )
     return SpiceSession(request, password)
 

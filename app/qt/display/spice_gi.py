@@ -18,13 +18,10 @@ with no second main loop (checked in tests/widgets/display/test_spice_session.py
 from __future__ import annotations
 
 import ctypes
-import os
 from collections.abc import Callable
 from types import ModuleType
 
 import libvirt
-import shiboken6
-from PySide6.QtCore import QObject
 
 from app.core.errors import ErrorKind, NidoError
 from app.core.workers import WorkerPool
@@ -105,39 +102,18 @@ def open_channel_fd(virconn: libvirt.virConnect, uuid: str, index: int = 0) -> i
     return dom.openGraphicsFD(index, libvirt.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
 
 
-def fd_request_on(
-    workers: WorkerPool, open_fd: Callable[[], int], *, owner: QObject | None = None
-) -> FdRequest:
-    """An :data:`FdRequest` that runs the blocking ``open_fd`` on ``workers``.
-
-    A descriptor that arrives after ``owner`` is gone is closed, never leaked.
-    """
+def fd_request_on(workers: WorkerPool, open_fd: Callable[[], int]) -> FdRequest:
+    """An :data:`FdRequest` that runs the blocking ``open_fd`` on ``workers`` and answers
+    on the GUI thread (the session closes a descriptor that comes after it closed)."""
 
     def request(on_fd: Callable[[int], None], on_error: Callable[[NidoError], None]) -> None:
-        def delivered(fd: int) -> None:
-            if owner is not None and not shiboken6.isValid(owner):
-                os.close(fd)
-            else:
-                on_fd(fd)
-
-        def failed(err: NidoError) -> None:
-            if owner is None or shiboken6.isValid(owner):
-                on_error(err)
-
-        Op(open_fd, what="open the SPICE display").success(delivered).failure(failed).run_on(
-            workers
-        )
+        Op(open_fd, what="open the SPICE display").success(on_fd).failure(on_error).run_on(workers)
 
     return request
 
 
 def libvirt_fd_request(
-    workers: WorkerPool,
-    virconn: libvirt.virConnect,
-    uuid: str,
-    index: int = 0,
-    *,
-    owner: QObject | None = None,
+    workers: WorkerPool, virconn: libvirt.virConnect, uuid: str, index: int = 0
 ) -> FdRequest:
     """Descriptors from ``virDomainOpenGraphicsFD``, opened on the connection's workers."""
-    return fd_request_on(workers, lambda: open_channel_fd(virconn, uuid, index), owner=owner)
+    return fd_request_on(workers, lambda: open_channel_fd(virconn, uuid, index))

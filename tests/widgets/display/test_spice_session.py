@@ -17,18 +17,21 @@ import threading
 import time
 from types import SimpleNamespace
 
+import gi
 import pytest
 from PySide6.QtGui import QClipboard, QGuiApplication, QImage
 
 from app.core.errors import ErrorKind, NidoError
 from app.core.rfb import keymap
+from app.core.workers import WorkerPool
 from app.qt.display import spice_gi
 from app.qt.display.opener import SPICE, DisplayEndpoint
 from app.qt.display.spice import SpiceSession, cursor_image, register, spice_session
 from app.qt.display.spice_agent import MAX_TEXT, UTF8_TEXT, AgentLink, ClipboardBridge
 from app.qt.display.spice_input import InputRouter, spice_scancode
 
-GLib = pytest.importorskip("gi.repository.GLib")
+gi.require_version("GLib", "2.0")
+from gi.repository import GLib  # noqa: E402
 
 
 # -- GLib inside Qt --------------------------------------------------------------------------
@@ -399,6 +402,32 @@ def test_register_adds_the_factory_which_needs_a_descriptor_source(qtbot, fds) -
         assert isinstance(s, SpiceSession) and len(fds.pending) == 1
     finally:
         s.close()
+
+
+def test_a_blocking_opener_runs_on_the_workers_and_the_channel_gets_its_fd(qtbot) -> None:
+    """The endpoint form for the controller: ``open_fd`` (blocking) plus ``workers``."""
+    opened_on: list[str] = []
+    peers: list[socket.socket] = []
+
+    def open_fd() -> int:
+        opened_on.append(threading.current_thread().name)
+        ours, peer = socket.socketpair()
+        peers.append(peer)
+        return ours.detach()
+
+    workers = WorkerPool("spice-test", 1)
+    endpoint = SimpleNamespace(protocol=SPICE, sock=None, index=0, open_fd=open_fd, workers=workers)
+    s = spice_session(endpoint, None)
+    try:
+        qtbot.waitUntil(lambda: s.fds_opened == 1, timeout=3000)
+        assert opened_on and opened_on[0] != threading.main_thread().name
+        peers[0].settimeout(5)
+        assert peers[0].recv(4) == b"REDQ"  # the main channel speaks on that descriptor
+    finally:
+        s.close()
+        workers.close()
+        for p in peers:
+            p.close()
 
 
 def test_without_pygobject_the_error_says_so_and_offers_vnc(monkeypatch, fds) -> None:
