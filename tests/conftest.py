@@ -17,11 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from app.core import finalizers
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Cycles are collected on the main thread only, as in the app (see app/qt/collector.py):
 # between tests, and from a GUI-thread timer once Qt runs.
 gc.disable()
+finalizers.install()  # and libvirt objects are freed off it (app/core/finalizers.py)
 
 _SESSION_DATA = Path(tempfile.mkdtemp(prefix="nido-data-", dir="/tmp"))
 _SESSION_RUNTIME = Path(tempfile.mkdtemp(prefix="nr", dir="/tmp"))

@@ -27,6 +27,7 @@ from typing import Any
 
 import libvirt
 
+from app.core import finalizers
 from app.core.workers import name_native_thread
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ def ensure_event_loop() -> EventLoop:
     with _lock:
         if _loop is not None:
             return _loop
+        finalizers.install()  # every libvirt user comes here first
         loop = EventLoop()
         libvirt.virEventRegisterImpl(
             loop.add_handle,
