@@ -73,6 +73,11 @@ class FirmwarePage(Page):
             layout.addWidget(w)
         layout.addSpacing(12)
         layout.addWidget(self.why)
+        self.reasons = QLabel()
+        self.reasons.setObjectName("firmwareReasons")
+        self.reasons.setWordWrap(True)
+        self.reasons.setStyleSheet(f"color: {HINT_COLOUR};")
+        layout.addWidget(self.reasons)
         layout.addStretch(1)
         layout.addWidget(self.machine)
         self.uefi.toggled.connect(self._changed)
@@ -108,8 +113,9 @@ class FirmwarePage(Page):
         reasons = [d.firmware.why, d.secure_boot.why, d.tpm.why]
         reasons = [r for r in dict.fromkeys(reasons) if r]
         chosen = self._words(d.firmware.value, d.secure_boot.value, d.tpm.value)
-        because = f" ({'; '.join(reasons)})." if reasons else "."
-        self.why.setText(f"Recommended for {os_name}: {chosen}{because}")
+        self.why.setText(f"Recommended for {os_name}: {chosen}.")
+        self.reasons.setText(("Why: " + "; ".join(reasons) + ".") if reasons else "")
+        self.reasons.setVisible(bool(reasons))
         machine = MACHINE_WORDS.get(spec.machine, spec.machine)
         bus = BUS_WORDS.get(spec.disk_bus, spec.disk_bus)
         self.machine.setText(f"Machine: {machine}; the disk is attached as {bus}.")

@@ -108,18 +108,20 @@ class SummaryPage(Page):
         self.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Create")
         layout = QVBoxLayout(self)
-        form = QFormLayout()
+        self.rows = QFormLayout()
+        self.rows.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.rows.setVerticalSpacing(6)
         self.name = QLineEdit()
         self.name.setObjectName("vmName")
         self.name_message = FieldMessage()
         self.name_message.setObjectName("nameMessage")
-        form.addRow("&Name:", self.name)
-        form.addRow("", self.name_message)
-        layout.addLayout(form)
-
-        self.rows = QFormLayout()
-        self.rows.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.rows.setVerticalSpacing(6)
+        name_label = QLabel("&Name:")
+        name_label.setBuddy(self.name)
+        name_label.setStyleSheet("font-weight: bold;")
+        self.rows.addRow(name_label, self.name)
+        self.rows.addRow("", self.name_message)
+        self.rows.setRowVisible(1, False)
+        self.fixed_rows = self.rows.rowCount()
         layout.addLayout(self.rows)
         self.other_message = FieldMessage()
         self.other_message.setObjectName("otherProblems")
@@ -147,7 +149,8 @@ class SummaryPage(Page):
         self.xml_note.hide()
         layout.addWidget(self.xml_note)
         layout.addWidget(self.xml, 1)
-        layout.addStretch(1)
+        self.filler = QLabel()  # takes the room the XML view takes when it shows
+        layout.addWidget(self.filler, 1)
 
         self.storage: list[str] = []
         self.xml_text = ""
@@ -186,9 +189,11 @@ class SummaryPage(Page):
         nv = self.nv
         if nv.currentPage() is not self or nv.checked != nv.revision:
             return
-        self._render()
         if any(p.blocking for p in nv.problems):
+            self.storage = []  # the plan depends on the name: none until it is valid
+            self._render()
             return
+        self._render()
         self._plan_token += 1
         token = self._plan_token
         host = nv.effective_host()
@@ -216,11 +221,12 @@ class SummaryPage(Page):
         host = self.nv.effective_host()
         if host is None:
             return
-        while self.rows.rowCount():
-            self.rows.removeRow(0)
+        while self.rows.rowCount() > self.fixed_rows:
+            self.rows.removeRow(self.fixed_rows)
         for what, text in summary_rows(self.nv.spec, host, self.storage):
             label = QLabel(f"{what}:")
             label.setStyleSheet("font-weight: bold;")
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             value = QLabel(text)
             value.setWordWrap(True)
             value.setTextFormat(Qt.TextFormat.PlainText)
@@ -240,9 +246,11 @@ class SummaryPage(Page):
     def _show_xml(self, on: bool) -> None:
         self.xml.setVisible(on)
         self.xml_note.setVisible(on)
+        self.filler.setVisible(not on)
 
     def show_problems(self) -> None:
         self.name_message.show_problems(self.problems("name", "title"))
+        self.rows.setRowVisible(1, self.name_message.isVisibleTo(self))
         others = [
             p
             for p in self.nv.problems

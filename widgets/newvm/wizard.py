@@ -175,6 +175,7 @@ class NewVMWizard(QWizard):
         self.setStartId(PageId.SOURCE)
         self.resize(self.sizeHint().expandedTo(QSize(760, 600)))
 
+        self.currentIdChanged.connect(self._buttons_for)
         if model is not None:
             model.rowsInserted.connect(self._look_for_vm)
             model.dataChanged.connect(self._look_for_vm)
@@ -493,6 +494,23 @@ class NewVMWizard(QWizard):
         show_error(self, err, "New VM")
         if self.currentId() == PageId.CREATE:
             self.back()  # to the summary: fix what was wrong, or cancel
+
+    def _buttons_for(self, page_id: int) -> None:
+        """While creating, Cancel is the only button: there is nothing to finish by hand."""
+        button = QWizard.WizardButton
+        if page_id == PageId.CREATE:
+            self.setButtonLayout([button.Stretch, button.CancelButton])
+        else:
+            self.setButtonLayout(
+                [
+                    button.Stretch,
+                    button.BackButton,
+                    button.NextButton,
+                    button.CommitButton,
+                    button.FinishButton,
+                    button.CancelButton,
+                ]
+            )
 
     # -- closing ----------------------------------------------------------------------------
     def reject(self) -> None:
