@@ -293,7 +293,9 @@ class SpiceSession(DisplaySession):
 
     # -- cursor and pointer mode -------------------------------------------------------------
     def _cursor_set(self, _ch: Any, width: int, height: int, hot_x: int, hot_y: int, data: int):
-        self.cursorChanged.emit(cursor_image(width, height, hot_x, hot_y, data))
+        shape = cursor_image(width, height, hot_x, hot_y, data)
+        if shape is not None:
+            self.cursorChanged.emit(shape)
 
     def _cursor_hide(self, _ch: Any) -> None:
         self.cursorChanged.emit(CursorImage(None))
@@ -305,10 +307,12 @@ class SpiceSession(DisplaySession):
             self.pointerModeChanged.emit(absolute)
 
 
-def cursor_image(width: int, height: int, hot_x: int, hot_y: int, data: int) -> CursorImage:
-    """A cursor shape from spice-client-glib's RGBA pixels (copied); none if implausible."""
+def cursor_image(width: int, height: int, hot_x: int, hot_y: int, data: int) -> CursorImage | None:
+    """A cursor shape from spice-client-glib's pixels (R, G, B, A bytes: it swaps the
+    wire's BGRA), copied. None when there is nothing to show: no data means the default
+    pointer, and an implausible size is ignored."""
     if not (0 < width <= MAX_CURSOR_SIDE and 0 < height <= MAX_CURSOR_SIDE) or not data:
-        return CursorImage(None)
+        return None
     view = view_at(data, width * height * 4)
     image = QImage(view, width, height, width * 4, QImage.Format.Format_RGBA8888)
     image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)

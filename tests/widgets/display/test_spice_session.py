@@ -295,16 +295,17 @@ def test_a_surface_nido_cannot_show_closes_the_session(
 
 
 def test_cursor_shapes_are_copied_from_rgba_and_implausible_ones_refused() -> None:
+    # spice-client-glib hands over R, G, B, A bytes (it swaps the wire's B and R).
     pixels = (ctypes.c_ubyte * (2 * 2 * 4))(*([255, 0, 0, 255] * 3 + [0, 0, 0, 0]))
     shape = cursor_image(2, 2, 1, 5, ctypes.addressof(pixels))
-    assert shape.image is not None
+    assert shape is not None and shape.image is not None
     assert shape.image.pixelColor(0, 0).getRgb() == (255, 0, 0, 255)
     assert shape.image.pixelColor(1, 1).alpha() == 0
     assert (shape.hotspot_x, shape.hotspot_y) == (1, 1)  # clamped into the shape
     pixels[0] = 0
     assert shape.image.pixelColor(0, 0).red() == 255  # a copy, not a view
-    assert cursor_image(4096, 4096, 0, 0, ctypes.addressof(pixels)).image is None
-    assert cursor_image(2, 2, 0, 0, 0).image is None
+    assert cursor_image(4096, 4096, 0, 0, ctypes.addressof(pixels)) is None
+    assert cursor_image(2, 2, 0, 0, 0) is None  # no data: the default pointer, no change
 
 
 # -- the agent: clipboard and monitor config ---------------------------------------------------
