@@ -287,12 +287,14 @@ def run() -> list[tuple[str, float, str, float]]:
     ]
 
 
+def fmt(value: float) -> str:
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
 def main() -> None:
     if "--child" in sys.argv:
         child()
         return
-    from tests.bench.__main__ import fmt
-
     print("| Measured | Value | Against | Reference | Ratio |")
     print("|---|---:|---|---:|---:|")
     for what, value, against, ref in run():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -182,3 +183,52 @@ def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(local, qtbot) -
         assert "already in use" in port_problem(fwd), fwd
     assert model.vm(vm.conn_id, vm.uuid) is not None
     assert all(n.source is NICSource.USER for n in wizard.spec.nics)
+
+
+def test_importing_a_vmdk_converts_it_with_progress(local, qtbot, tmp_path) -> None:
+    """A VMDK is converted to qcow2 in the connection's storage (qemu-img, with progress),
+    the original stays as it was, and the guest starts from the converted disk."""
+    window, conn = local.window, local.conn
+    vmdk = tmp_path / "appliance.vmdk"
+    subprocess.run(
+        ["qemu-img", "create", "-q", "-f", "vmdk", str(vmdk), "256M"], check=True, timeout=30
+    )
+    before = vmdk.read_bytes()
+    opened = []
+    window.openVM.connect(opened.append)
+    qtbot.waitUntil(window.new_vm_action.isEnabled)
+    window.new_vm_action.trigger()
+    wizard = window.new_vm_wizard
+    qtbot.waitUntil(lambda: wizard.host is not None, timeout=30_000)
+    source = wizard.source_page
+    source.import_radio.setChecked(True)
+    source.image.edit.setText(str(vmdk))
+    source.copy.setChecked(True)
+    settle(qtbot, wizard)
+    assert next_enabled(wizard), wizard.problems
+    go_to(qtbot, wizard, PageId.OS)
+    wizard.os_page.search.setText("linux2022")
+    wizard.os_page.list.setCurrentRow(0)
+    go_to(qtbot, wizard, PageId.RESOURCES)
+    assert wizard.resources_page.disk.isHidden()
+    wizard.resources_page.memory.control.spin.setValue(2048)
+    wizard.resources_page.vcpus.control.spin.setValue(1)
+    go_to(qtbot, wizard, PageId.SUMMARY)
+    wizard.summary_page.name.setText("nido-it-wizard-import")
+    settle(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.summary_page.storage != [])
+    assert wizard.summary_page.storage[-1].startswith(
+        f"Convert the VMDK image {vmdk} to qcow2 at {wizard.host.storage.path}/"
+    )
+    steps: list[str] = []
+    wizard.createProgress.connect(lambda text, _f: steps.append(text))
+    wizard.next()
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=CREATE_TIMEOUT_MS)
+    assert any(s.startswith("Converting the disk image…") for s in steps), steps
+    dom = conn.virconn.lookupByUUIDString(opened[0].uuid)
+    assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    (disk,) = Domain.from_xml(dom.XMLDesc(0)).devices.disks
+    info = newvm.inspect_image(disk.source_file)
+    assert (info.format, info.virtual_size) == ("qcow2", 256 * MIB)
+    assert Path(disk.source_file).parent == Path(wizard.host.storage.path)
+    assert vmdk.read_bytes() == before

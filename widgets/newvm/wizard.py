@@ -465,13 +465,14 @@ class NewVMWizard(QWizard):
                 self._finish(None)
             return
         vm = self.model.vm(self.conn.spec.id, self.created_uuid)
-        if vm is not None:
+        # The list hears "defined" before "started": open the window on the running VM.
+        if vm is not None and (vm.status.active or not self.spec.start):
             self._finish(vm)
 
     def _vm_not_listed(self) -> None:
-        if self.created_uuid:
-            log.warning("the new VM %s did not reach the list in time", self.created_uuid)
-            self._finish(None)
+        if self.created_uuid and self.model is not None:
+            log.warning("the new VM %s did not show as running in time", self.created_uuid)
+            self._finish(self.model.vm(self.conn.spec.id, self.created_uuid))
 
     def _finish(self, vm: VMInfo | None) -> None:
         self._vm_timer.stop()
