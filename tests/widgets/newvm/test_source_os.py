@@ -166,3 +166,33 @@ def test_an_iso_is_not_imported_as_a_disk(made_wizard, qtbot, isos) -> None:
     settle(qtbot, wizard)
     assert not next_enabled(wizard)
     assert page.image_message.text() == "“debian11.iso” is a disc image: install from it instead."
+
+
+def test_detection_and_checks_run_off_the_gui_thread(made_wizard, qtbot, isos, monkeypatch) -> None:
+    """libosinfo, qemu-img and the checks (which read files and bind ports) block: none of
+    them may run on the GUI thread."""
+    import threading
+
+    from app.core import newvm, osdb
+
+    threads: dict[str, set[str]] = {}
+
+    def spy(owner, name: str) -> None:
+        real = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            threads.setdefault(name, set()).add(threading.current_thread().name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    spy(osdb.OSDatabase, "detect")
+    spy(osdb.OSDatabase, "defaults_for")
+    spy(newvm, "validate")
+    spy(newvm, "choose_os")
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, isos["debian11"])
+    go_to(qtbot, wizard, PageId.SUMMARY)
+    assert {"detect", "defaults_for", "validate", "choose_os"} <= threads.keys()
+    main = threading.main_thread().name
+    assert all(main not in names for names in threads.values()), threads
