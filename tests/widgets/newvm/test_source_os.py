@@ -196,3 +196,21 @@ def test_detection_and_checks_run_off_the_gui_thread(made_wizard, qtbot, isos, m
     assert {"detect", "defaults_for", "validate", "choose_os"} <= threads.keys()
     main = threading.main_thread().name
     assert all(main not in names for names in threads.values()), threads
+
+
+def test_a_host_that_cannot_be_asked_says_so(qtbot, db, isos) -> None:
+    from app.core import uris
+    from app.core.connection import Connection, ConnectionSpec
+    from widgets.newvm import NewVMWizard
+
+    conn = Connection(ConnectionSpec(kind=uris.Kind.CUSTOM, uri="test:///default", name="Gone"))
+    wizard = NewVMWizard(conn, None, None, database=db)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitUntil(lambda: wizard.host_error is not None)
+    assert wizard.source_page.host_label.text() == (
+        "Nido could not find out what Gone offers: Gone is not connected."
+    )
+    wizard.source_page.iso.edit.setText(str(isos["debian11"]))
+    qtbot.waitUntil(lambda: wizard.detecting == "" and wizard.os_ready)
+    assert not next_enabled(wizard)
