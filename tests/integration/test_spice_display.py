@@ -226,3 +226,5 @@ def test_the_display_controller_follows_a_spice_guest(local, qtbot, tmp_path: Pa
         qtbot.waitUntil(lambda: bars_in_surface(controller.session), timeout=30_000)
     finally:
         controller.stop()
+        with qtbot.waitSignal(controller.destroyed, timeout=2000):
+            controller.deleteLater()  # while the hub it listens to is alive
