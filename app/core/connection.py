@@ -174,6 +174,10 @@ class Connection:
         self.state = State.DISCONNECTED
         self.reason = "Not connected yet."
         self.details = ""  # libvirt's own words for the last failure, for tooltips and the log
+        # State changes made, and how many of them listeners were told about: a change is
+        # told once, however many threads race to tell it.
+        self._changes = 0
+        self._told = 0
         self.uri = spec.uri  # the URI really in use, once known
         self.mode_text = ""  # e.g. "embedded, no daemon", shown beside the name
         self.mode_explanation = ""
@@ -204,6 +208,10 @@ class Connection:
             self._listeners.remove(listener)
 
     def _notify(self) -> None:
+        with self._lock:
+            if self._told == self._changes:
+                return  # another thread already told this state
+            self._told = self._changes
         for listener in list(self._listeners):
             try:
                 listener.connection_changed(self)
@@ -216,6 +224,7 @@ class Connection:
             if generation != self._generation:
                 return False
             self.state, self.reason, self.details = state, reason, details
+            self._changes += 1
         log.info("connection %s: %s %s", self.spec.label, state.value, reason)
         if details:
             log.warning("connection %s: %s", self.spec.label, details)
@@ -223,9 +232,11 @@ class Connection:
         return True
 
     def _announce(self, generation: int) -> None:
-        """Tell listeners about a state already set, if nothing newer happened since."""
+        """Tell listeners "connecting" (set by _start_attempt), unless something newer
+        happened since. A quick attempt may already have published its result, which told
+        the listeners; announcing again would repeat that result as if it were new."""
         with self._lock:
-            if generation != self._generation:
+            if generation != self._generation or self.state is not State.CONNECTING:
                 return
         log.info("connection %s: %s %s", self.spec.label, self.state.value, self.reason)
         self._notify()
@@ -280,6 +291,7 @@ class Connection:
         # The state is set before the attempt can run: a quick attempt may publish
         # "connected" before the caller gets to announce "connecting".
         self.state, self.reason, self.details = State.CONNECTING, "Connecting…", ""
+        self._changes += 1
         self.workers.submit(self._attempt, generation)
         return generation
 

@@ -4,6 +4,7 @@ process): states, events reaching listeners, reconnect scheduling, and a host th
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 import time
 import uuid as uuidlib
@@ -127,6 +128,30 @@ def test_unreachable_host_says_why_and_retries(tmp_path) -> None:
         reasons = [r for s, r in rec.states if s is State.DISCONNECTED]
         assert "No such file or directory" in reasons[0] and "Retrying in 1 s" in reasons[0]
         assert "Retrying in 2 s" in reasons[1]  # backoff grows
+    finally:
+        conn.shutdown()
+
+
+def test_an_attempt_that_fails_before_connecting_is_announced_is_told_once(tmp_path) -> None:
+    """A failure published while the caller has yet to announce "connecting" is not told
+    twice (it used to be, under load: two "Retrying in 1 s" in a row)."""
+    conn = Connection(
+        ConnectionSpec(kind=uris.Kind.CUSTOM, uri=f"qemu+unix:///system?socket={tmp_path}/x")
+    )
+    rec = Recorder()
+    conn.add_listener(rec)
+    pool = conn.workers
+
+    def run_at_once(fn, *args):  # the attempt fails before connect() gets to announce
+        fn(*args)
+        return concurrent.futures.Future()
+
+    pool.submit = run_at_once
+    try:
+        conn.connect()
+        del pool.submit
+        assert [s for s, _ in rec.states] == [State.DISCONNECTED]
+        assert "Retrying in 1 s" in rec.states[0][1]
     finally:
         conn.shutdown()
 
