@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 #: Past this many damaged rectangles in one batch, report their bounding box instead.
 MAX_DAMAGE_RECTS = 256
+#: While one framebuffer update is still arriving (a slow link), show what came at most
+#: this often; a finished update is shown at once.
+PARTIAL_DAMAGE_S = 1 / 30
 
 
 def local_options(password: str | None = None) -> RFBOptions:
@@ -52,6 +56,7 @@ class VncSession(DisplaySession):
         self.framebuffer = Framebuffer()
         self._image = QImage()
         self._damage: list[tuple[int, int, int, int]] = []
+        self._damage_reported = 0.0
         self._ready = False
         self._close_reason: str | None = None
         #: Counters for status displays and benchmarks.
@@ -124,15 +129,16 @@ class VncSession(DisplaySession):
 
     def _handle(self, evs: list[events.Event]) -> None:
         fb = self.framebuffer
-        damage = self._damage
+        ended = False
         for ev in evs:
             kind = type(ev)
             if kind is events.RectPixels or kind is events.FillRect or kind is events.CopyRect:
                 fb.apply(ev)
-                damage.append((ev.x, ev.y, ev.width, ev.height))
+                self._damage.append((ev.x, ev.y, ev.width, ev.height))
                 self.pixels_updated += ev.width * ev.height
             elif kind is events.UpdateEnd:
                 self.frames += 1
+                ended = True
             elif kind is events.JpegRect:
                 if not self._jpeg(ev):
                     return
@@ -156,11 +162,23 @@ class VncSession(DisplaySession):
                 log.warning("VNC connection ended: %s", ev.reason)
                 self.transport.close()
                 return
-        if damage and self.transport.is_open:
-            self._damage = []
-            if len(damage) > MAX_DAMAGE_RECTS:
-                damage = [_bounds(damage)]
-            self.damaged.emit(damage)
+        self._report_damage(ended)
+
+    def _report_damage(self, update_ended: bool) -> None:
+        """Say what changed once a framebuffer update is complete — one repaint per update,
+        not one per socket read (a 1080p Raw update arrives in dozens of reads) — and, while
+        a long update is still arriving, at most every :data:`PARTIAL_DAMAGE_S`."""
+        damage = self._damage
+        if not damage or not self.transport.is_open:
+            return
+        now = time.monotonic()
+        if not update_ended and now - self._damage_reported < PARTIAL_DAMAGE_S:
+            return
+        self._damage_reported = now
+        self._damage = []
+        if len(damage) > MAX_DAMAGE_RECTS:
+            damage = [_bounds(damage)]
+        self.damaged.emit(damage)
 
     def _resize(self, width: int, height: int) -> None:
         self._image = QImage()  # never left pointing at the buffer about to be replaced

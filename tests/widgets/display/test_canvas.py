@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCursor, QKeyEvent, QKeySequence, QRegion, QW
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from app.core.rfb.protocol import RELATIVE_POINTER_CENTRE
+from app.qt.display import vnc as vnc_module
 from tests.unit.core.rfb import server as rfb_server
 from tests.widgets.display.conftest import FB_H, FB_W
 from tests.widgets.display.fakeserver import Key, Pointer, UpdateRequest
@@ -82,6 +83,31 @@ def test_paints_the_guest_and_repaints_only_the_damage(qtbot, fake, canvas) -> N
     qtbot.waitUntil(lambda: bool(spy.regions), timeout=2000)
     qtbot.wait(30)
     assert spy.union() == QRegion(QRect(0, 0, 2, 2)).united(QRegion(QRect(60, 44, 4, 4)))
+
+
+@pytest.mark.parametrize("partial_every_s", [3600.0, 0.0])
+def test_damage_is_reported_once_per_update(qtbot, fake, monkeypatch, partial_every_s) -> None:
+    # A Raw update that arrives in two pieces: one repaint when it is complete, not one per
+    # socket read; a long-arriving update shows its progress no more often than allowed.
+    server, session = fake
+    monkeypatch.setattr(vnc_module, "PARTIAL_DAMAGE_S", partial_every_s)
+    seen: list[list[tuple[int, int, int, int]]] = []
+    session.damaged.connect(seen.append)
+    rgb = np.full((FB_H, FB_W, 3), (10, 200, 30), np.uint8)
+    data = rfb_server.update(rfb_server.raw_rect(0, 0, rgb))
+    half = 4 + 12 + (FB_H // 2) * FB_W * 4  # update header, rect header, half the rows
+    server.send(data[:half])
+    qtbot.waitUntil(lambda: session.pixels_updated >= FB_W * FB_H // 2, timeout=2000)
+    if partial_every_s:
+        qtbot.wait(50)
+        assert seen == []
+    else:
+        qtbot.waitUntil(lambda: len(seen) == 1, timeout=2000)
+    server.send(data[half:])
+    qtbot.waitUntil(lambda: session.pixels_updated == FB_W * FB_H, timeout=2000)
+    qtbot.waitUntil(lambda: sum(h for *_, h in (r for rects in seen for r in rects)) == FB_H)
+    assert len(seen) == (1 if partial_every_s else 2)
+    assert session.framebuffer.pixel(FB_W - 1, FB_H - 1) == (10, 200, 30)
 
 
 def test_scaled_damage_stays_small_and_pixels_follow(qtbot, fake, canvas) -> None:
