@@ -82,6 +82,10 @@ def take(out: Path) -> list[Path]:
         _wait(app, lambda: _settled(wizard) and wizard.currentPage().isComplete())
         wizard.next()
 
+    notes = work / "notes.txt"
+    notes.write_text("not a disc\n" * 1000)
+    wizard.source_page.iso.edit.setText(str(notes))
+    shot("source-refused")
     wizard.source_page.iso.edit.setText(str(iso))
     shot("source")
     forward()
@@ -90,6 +94,14 @@ def take(out: Path) -> list[Path]:
     shot("os")
     forward()
     shot("resources")
+    res = wizard.resources_page
+    res.vcpus.control.spin.setValue(6)
+    res.memory.control.spin.setValue(14 * 1024)
+    res.disk.control.spin.setValue(300)
+    shot("resources-limits")
+    res.vcpus.control.spin.setValue(wizard.defaults.vcpus.value)
+    res.memory.control.spin.setValue(wizard.defaults.memory_bytes.value // 1024**2)
+    res.disk.control.spin.setValue(wizard.defaults.disk_bytes.value // GIB)
     forward()
     net = wizard.network_page
     net.boxes[0].add_forward.click()
@@ -97,6 +109,10 @@ def take(out: Path) -> list[Path]:
     net.boxes[0].forwards[0].guest.setValue(3389)
     net.add_nic_button.click()
     net.boxes[1].source.setCurrentIndex(1)  # the 'default' network
+    net.boxes[0].add_forward.click()
+    net.boxes[0].forwards[1].host.setValue(33389)
+    shot("network-refused")
+    net.boxes[0].forwards[1].remove.click()
     shot("network")
     forward()
     shot("firmware")
