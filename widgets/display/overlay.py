@@ -52,6 +52,7 @@ class DisplayOverlay(QWidget):
             "#displayOverlayCard { background: rgba(30, 30, 30, 235); border-radius: 8px; }"
             " QLabel { color: #eee; }"
         )
+        card.setMinimumWidth(320)
         card.setMaximumWidth(460)
         box = QVBoxLayout(card)
         box.setContentsMargins(20, 16, 20, 16)
