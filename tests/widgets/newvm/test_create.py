@@ -191,3 +191,27 @@ def test_closing_before_create_makes_nothing(test_env, qtbot, isos, closing) -> 
     qtbot.waitUntil(lambda: test_env.window.new_vm_wizard is None)
     assert pools(test_env.conn) == []
     assert len(test_env.model.all_vms()) == 3
+
+
+def test_in_the_application_create_opens_the_vm_window(qtbot, node, isos) -> None:
+    """Nido itself: New VM from the main window, Create, and the new VM's own window."""
+    from app.core.settings import Settings
+    from widgets.application import Nido
+
+    nido = Nido(Settings(connections=[]), save_settings=False)
+    nido.start()
+    nido.handle(node, None)
+    wizard = open_wizard(qtbot, nido.window)
+    set_iso(qtbot, wizard, isos["debian11"])
+    go_to(qtbot, wizard, PageId.SUMMARY)
+    wizard.summary_page.name.setText("fresh & new")
+    settle(qtbot, wizard)
+    wizard.next()
+    qtbot.waitUntil(lambda: len(nido.vm_windows) == 1, timeout=15_000)
+    (window,) = nido.vm_windows.values()
+    assert window.windowTitle() == "fresh & new — Nido"
+    assert window.isVisible()
+    window.close()
+    nido.hub.shutdown()
+    nido.window.hide()
+    nido.window.deleteLater()
