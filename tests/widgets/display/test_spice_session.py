@@ -442,3 +442,12 @@ def test_without_pygobject_the_error_says_so_and_offers_vnc(monkeypatch, fds) ->
     assert "SPICE" in err.summary and "VNC" in err.summary
     assert "gir1.2-spiceclientglib-2.0" in err.details
     assert fds.pending == []
+
+
+def test_usb_redirection_comes_from_spice_client_glib_and_never_automatically(session):
+    manager = session.usb_device_manager()
+    assert type(manager).__name__ == "UsbDeviceManager"
+    assert isinstance(manager.get_devices(), list)
+    assert manager.props.auto_connect is False  # a USB stick plugged in stays the host's
+    session.close()
+    assert session.usb_device_manager() is None
