@@ -207,12 +207,10 @@ class SourcePage(Page):
         self.image_info.setText("")
         if not path or not os.path.isabs(path):
             return
-        (
+        self.nv.run_io(
             Op(inspect_image, path, what="look at the disk image")
             .success(lambda info, t=token: self._inspected(t, info))
             .failure(lambda err, t=token: self._inspect_failed(t, err))
-            .owned_by(self)
-            .run_on(self.nv.io)
         )
 
     def _inspected(self, token: int, info: ImageInfo) -> None:

@@ -197,12 +197,10 @@ class SummaryPage(Page):
         self._plan_token += 1
         token = self._plan_token
         host = nv.effective_host()
-        (
+        nv.run_io(
             Op(_plan, copy.deepcopy(nv.spec), host, what="plan the new VM's disk")
             .success(lambda result, t=token: self._planned(t, result))
             .failure(lambda err, t=token: self._plan_failed(t, err))
-            .owned_by(self)
-            .run_on(nv.io)
         )
 
     def _planned(self, token: int, result: tuple[list[str], str]) -> None:

@@ -138,6 +138,7 @@ class NewVMWizard(QWizard):
         self.created_uuid = ""
         self._cancel = threading.Event()
         self.io = WorkerPool("newvm", size=2)
+        self.closed = False  # once done: no new work (results still on their way are dropped)
 
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
@@ -179,9 +180,11 @@ class NewVMWizard(QWizard):
         if model is not None:
             model.rowsInserted.connect(self._look_for_vm)
             model.dataChanged.connect(self._look_for_vm)
-        Op(self.db.catalogue, what="read the OS list").success(self._got_catalogue).failure(
-            self._catalogue_failed
-        ).owned_by(self).run_on(self.io)
+        self.run_io(
+            Op(self.db.catalogue, what="read the OS list")
+            .success(self._got_catalogue)
+            .failure(self._catalogue_failed)
+        )
         if host is None:
             self._gather_host()
         else:
@@ -249,12 +252,10 @@ class NewVMWizard(QWizard):
         self.detection_error = None
         self.spec.detection = None
         self.detectionChanged.emit()
-        (
+        self.run_io(
             Op(self.db.detect, path, what="look at the disc image")
             .success(lambda det, t=token: self._detected(t, det))
             .failure(lambda err, t=token: self._detect_failed(t, err))
-            .owned_by(self)
-            .run_on(self.io)
         )
 
     def forget_detection(self) -> None:
@@ -289,12 +290,10 @@ class NewVMWizard(QWizard):
         token = self._os_token
         self.os_pending += 1
         self.osChanged.emit()
-        (
+        self.run_io(
             Op(_choose, what, self.db, what="read the OS's recommendations")
             .success(lambda chosen, t=token: self._os_chosen(t, chosen))
             .failure(lambda err, t=token: self._os_failed(t, err))
-            .owned_by(self)
-            .run_on(self.io)
         )
 
     def _os_chosen(self, token: int, chosen: NewVMSpec) -> None:
@@ -371,12 +370,10 @@ class NewVMWizard(QWizard):
         if host is None:
             return  # checked once the host is known
         revision = self.revision
-        (
+        self.run_io(
             Op(newvm.validate, copy.deepcopy(self.spec), host, what="check the new VM")
             .success(lambda found, r=revision: self._checked(r, found))
             .failure(lambda err, r=revision: self._check_failed(r, err))
-            .owned_by(self)
-            .run_on(self.io)
         )
 
     def _checked(self, revision: int, found: list[Problem]) -> None:
@@ -527,7 +524,13 @@ class NewVMWizard(QWizard):
             return
         super().closeEvent(event)
 
+    def run_io(self, op: Op) -> None:
+        """Run file or libosinfo work on the wizard's own pool, unless it has closed."""
+        if not self.closed:
+            op.owned_by(self).run_on(self.io)
+
     def done(self, result: int) -> None:
+        self.closed = True
         self._check_timer.stop()
         self._vm_timer.stop()
         self.io.close()

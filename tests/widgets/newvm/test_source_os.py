@@ -214,3 +214,35 @@ def test_a_host_that_cannot_be_asked_says_so(qtbot, db, isos) -> None:
     wizard.source_page.iso.edit.setText(str(isos["debian11"]))
     qtbot.waitUntil(lambda: wizard.detecting == "" and wizard.os_ready)
     assert not next_enabled(wizard)
+
+
+def test_closing_while_a_disc_is_looked_at_reports_nothing(
+    made_wizard, qtbot, isos, failures
+) -> None:
+    wizard = made_wizard()
+    wizard.source_page.iso.edit.setText(str(isos["win11"]))
+    wizard.source_page._apply_now()  # as when the field loses focus
+    assert wizard.detecting
+    wizard.reject()
+    qtbot.waitUntil(lambda: not wizard.detecting, timeout=5000)
+    qtbot.wait(200)
+    assert failures == []
+    assert wizard.closed and wizard.os_pending == 1  # the OS lookup was never started
+
+
+def test_a_windows_11_disc_gets_uefi_secure_boot_and_a_tpm_by_itself(
+    made_wizard, qtbot, isos
+) -> None:
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, isos["win11"])
+    assert wizard.source_page.detected.text() == "Detected: Microsoft Windows 11"
+    go_to(qtbot, wizard, PageId.FIRMWARE)
+    page = wizard.firmware_page
+    assert page.uefi.isChecked() and page.secure.isChecked() and page.tpm.isChecked()
+    assert page.why.text() == (
+        "Recommended for Microsoft Windows 11: UEFI with Secure Boot and a TPM 2.0."
+    )
+    go_to(qtbot, wizard, PageId.SUMMARY)
+    assert "Firmware: UEFI with Secure Boot, with an emulated TPM 2.0." in (
+        wizard.summary_page.summary_text()
+    )
