@@ -14,7 +14,6 @@ import copy
 import dataclasses
 import enum
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 
@@ -27,7 +26,7 @@ from app.core import newvm, osdb
 from app.core.connection import Connection
 from app.core.errors import ErrorKind, NidoError
 from app.core.inventory import VMInfo
-from app.core.newvm import Defaults, HostFacts, NewVMSpec, NICSpec, Problem, SourceKind
+from app.core.newvm import Defaults, HostFacts, NewVMSpec, NICSpec, Problem
 from app.core.workers import WorkerPool
 from app.qt.jobs import Op, call_in_gui
 from app.qt.models import VMTreeModel
@@ -538,9 +537,3 @@ class NewVMWizard(QWizard):
 
     def sizeHint(self) -> QSize:
         return QSize(760, 600)
-
-
-def source_label(spec: NewVMSpec) -> str:
-    """The file the guest comes from, for titles and the summary."""
-    path = spec.iso_path if spec.source is SourceKind.ISO else spec.image_path
-    return os.path.basename(path) or path
