@@ -23,7 +23,7 @@ from typing import Protocol
 
 import libvirt
 
-from app.core import accel, uris
+from app.core import accel, embedded, uris
 from app.core.errors import ErrorKind, NidoError, from_libvirt
 from app.core.events import ensure_event_loop
 from app.core.workers import WorkerPool
@@ -355,7 +355,10 @@ class Connection:
                 )
         open_uri = _with_ssh_defaults(open_uri)
         try:
-            conn = libvirt.open(open_uri)
+            if uris.is_embed_uri(open_uri):
+                conn = embedded.open_shared(open_uri)
+            else:
+                conn = libvirt.open(open_uri)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc, f"connect to {uris.describe(uri)}") from exc
         try:
@@ -384,7 +387,8 @@ class Connection:
             # Notices a host (or local daemon) that stopped answering, within ~20 s.
             with contextlib.suppress(libvirt.libvirtError):
                 conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
-        conn.registerCloseCallback(self._on_close, generation)
+        if not uris.is_embed_uri(self.uri):  # shared and in process: it cannot be lost
+            conn.registerCloseCallback(self._on_close, generation)
         ids = [
             conn.domainEventRegisterAny(None, event_id, self._on_domain_event, event_id)
             for event_id in (
@@ -536,6 +540,8 @@ def _dispose(conn: libvirt.virConnect, callback_ids: list[int]) -> None:
     for cb_id in callback_ids:
         with contextlib.suppress(libvirt.libvirtError):
             conn.domainEventDeregisterAny(cb_id)
+    if embedded.is_shared(conn):
+        return  # no close callback on it, and it stays open for the next user
     with contextlib.suppress(libvirt.libvirtError):
         conn.unregisterCloseCallback()
 

@@ -9,6 +9,12 @@ defaults of that driver assume daemons or a system layout, so Nido's qemu.conf c
   `libvirt-qemu`, which cannot reach DIR inside root's 0700 home, and would relabel
   (chown, and mark with xattrs) every image and kernel it opens.
 A person's own edits to that file are kept: it is written only when missing.
+
+:func:`open_shared` is the one way to open the driver: a process keeps one connection to
+it for its whole life. libvirt 9.0 registers the QEMU driver again on every embedded open
+and has room for about 16 (then "Too many drivers, cannot register QEMU"), so opening
+anew on each reconnect would lock "This computer" out after a few. The driver's state is
+per process anyway (one root per process).
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import threading
 from pathlib import Path
+
+import libvirt
 
 CONF_NAME = "qemu.conf"
 
@@ -71,3 +80,24 @@ def _add_missing_settings(conf: Path) -> None:
     ]
     if missing:
         conf.write_text(text.rstrip("\n") + "\n" + "\n".join(missing) + "\n", encoding="utf-8")
+
+
+_shared_lock = threading.Lock()
+_shared: dict[str, libvirt.virConnect] = {}
+
+
+def open_shared(uri: str) -> libvirt.virConnect:
+    """The process's connection to the embedded driver at ``uri`` (blocking: the first
+    open starts the driver and may probe QEMU for seconds). Never close it: every user
+    shares it, and it lives as long as the process."""
+    with _shared_lock:
+        conn = _shared.get(uri)
+        if conn is None:
+            conn = libvirt.open(uri)
+            _shared[uri] = conn
+        return conn
+
+
+def is_shared(conn: libvirt.virConnect) -> bool:
+    with _shared_lock:
+        return any(c is conn for c in _shared.values())

@@ -19,7 +19,7 @@ import libvirt
 
 from app.core import uris
 from app.core.connection import mark_embedded_loaded
-from app.core.embedded import prepare_root
+from app.core.embedded import open_shared, prepare_root
 from app.core.events import ensure_event_loop
 
 
@@ -34,8 +34,9 @@ def embedded_connection(root: Path | None = None) -> Iterator[libvirt.virConnect
 
     libvirt allows one embedded root per process, so tests share the session's root (see
     tests/conftest.py) with the application under test. The root gets Nido's own
-    qemu.conf (app.core.embedded). On exit every domain in it is destroyed and undefined
-    and the connection closed; the session removes the directory at its end.
+    qemu.conf (app.core.embedded). On exit every domain in it is destroyed and undefined;
+    the connection stays open (app.core.embedded.open_shared); the session removes the
+    directory at its end.
     """
     ensure_event_loop()
     if root is None:
@@ -44,19 +45,16 @@ def embedded_connection(root: Path | None = None) -> Iterator[libvirt.virConnect
         prepare_root(root)
         path = str(root)
     mark_embedded_loaded()
-    conn = libvirt.open(uris.embed_uri(path))
+    conn = open_shared(uris.embed_uri(path))  # the process's one connection: never closed
     try:
         yield conn
     finally:
-        try:
-            for dom in conn.listAllDomains():
-                with contextlib.suppress(libvirt.libvirtError):
-                    if dom.isActive():
-                        dom.destroy()
-                with contextlib.suppress(libvirt.libvirtError):
-                    dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-        finally:
-            conn.close()
+        for dom in conn.listAllDomains():
+            with contextlib.suppress(libvirt.libvirtError):
+                if dom.isActive():
+                    dom.destroy()
+            with contextlib.suppress(libvirt.libvirtError):
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
 
 
 def wait_for_text(path: Path, text: str, timeout: float, *, count: int = 1) -> float:
