@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import enum
 import os
+import tempfile
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.embedded import prepare_root
+from app.core.errors import ErrorKind, NidoError
 
 # UNIX socket paths are limited to 107 bytes. The longest that libvirt makes below the root
 # is a guest-agent channel:
@@ -164,6 +166,15 @@ def data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "nido"
 
 
+def short_link_dir() -> Path:
+    """Where the short link to the embedded root lives: the runtime directory, else a
+    folder of Nido's own in /tmp (named apart from anything else Nido puts there)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return Path(runtime)
+    return Path(tempfile.gettempdir()) / f"nido-run-{os.getuid()}"
+
+
 def embed_root(real: Path | None = None) -> str:
     """The embedded driver's root: <XDG data>/nido/embed, reached through a short symlink
     when the real path is too long for the UNIX sockets libvirt makes below it."""
@@ -171,8 +182,15 @@ def embed_root(real: Path | None = None) -> str:
     prepare_root(real)
     if len(str(real)) <= EMBED_ROOT_MAX:
         return str(real)
-    short_dir = Path(os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/nido-{os.getuid()}")
-    short_dir.mkdir(mode=0o700, exist_ok=True)
+    short_dir = short_link_dir()
+    try:
+        short_dir.mkdir(mode=0o700, exist_ok=True)
+    except FileExistsError as exc:  # something that is not a directory
+        raise NidoError(
+            f"Nido cannot make its folder {short_dir}: a file of that name is in the way.",
+            f"{exc}. Remove or rename {short_dir}, or set XDG_RUNTIME_DIR.",
+            ErrorKind.DENIED,
+        ) from exc
     if short_dir.stat().st_uid != os.getuid():
         raise PermissionError(f"{short_dir} belongs to another user")
     link = short_dir / "nido-embed"

@@ -4,11 +4,13 @@ driver loaded."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from app.core import uris
+from app.core.errors import NidoError
 from app.core.uris import Kind, LocalFacts, LocalMode
 
 
@@ -112,6 +114,28 @@ def test_embed_root_is_short_enough_for_unix_sockets(tmp_path: Path, own_runtime
     # Calling again reuses the same link.
     assert uris.embed_root(real) == root
     assert (real / "etc" / "qemu.conf").exists()  # Nido's driver settings are in place
+
+
+def test_without_a_runtime_dir_the_link_lives_in_a_tmp_folder_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / f"nido-{os.getuid()}").touch()  # what an older Nido or another tool left
+    real = tmp_path / ("very-long-directory-name-" * 3) / "embed"
+    root = uris.embed_root(real)
+    assert Path(root).parent == tmp_path / f"nido-run-{os.getuid()}"
+    assert os.path.realpath(root) == str(real)
+
+
+def test_a_file_in_the_way_of_the_link_folder_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / f"nido-run-{os.getuid()}").touch()
+    with pytest.raises(NidoError, match="a file of that name is in the way"):
+        uris.embed_root(tmp_path / ("very-long-directory-name-" * 3) / "embed")
 
 
 def test_embed_root_uses_the_real_path_when_short(own_runtime_dir) -> None:
