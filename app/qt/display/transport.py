@@ -114,6 +114,10 @@ class SocketTransport(QObject):
             # A copy: the protocol may keep views of what it is given (the parser hands out
             # zero-copy slices), and the buffer is about to be read into again.
             self._protocol.data_received(bytes(self._rview[:n]))
+            if n < READ_CHUNK:
+                # The socket is drained: no second recv() just to hear EAGAIN. The notifier
+                # is level-triggered, so what arrives meanwhile wakes us again.
+                return
 
     def _writable(self, *_args: object) -> None:
         if self._sock is None:
