@@ -196,6 +196,8 @@ class MainWindow(QMainWindow):
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _fill_connection_menu(self, menu: QMenu, conn: Connection) -> None:
+        menu.addAction(self.new_vm_action)  # the right-clicked connection is the current one
+        menu.addSeparator()
         connect = menu.addAction("&Connect", conn.connect)
         connect.setEnabled(conn.state is State.DISCONNECTED)
         disconnect = menu.addAction("&Disconnect", conn.disconnect)

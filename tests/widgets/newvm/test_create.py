@@ -10,7 +10,7 @@ import time
 
 import pytest
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QMenu, QWizard
 
 from app.core import newvm, uris
 from app.core.connection import ConnectionSpec
@@ -72,6 +72,9 @@ def test_the_wizard_targets_the_selected_connection(make_ui, failures, qtbot, tm
     group = window.proxy.mapFromSource(env.model.group_index(env.hub.connections()[0].spec.id))
     window.view.setCurrentIndex(group)
     assert group.data(Role.KIND) == "connection"
+    menu = QMenu()
+    window._fill_connection_menu(menu, group.data(Role.CONNECTION))
+    assert menu.actions()[0] is window.new_vm_action  # New VM… on the connection's menu
     wizard = open_wizard(qtbot, window)
     assert wizard.conn.spec.name == "First"
     assert wizard.windowTitle() == "New VM on First"
