@@ -1,20 +1,21 @@
 """Run every benchmark and print one table: what was measured, against what, the ratio.
 
 .venv/bin/python -m tests.bench            # all
-.venv/bin/python -m tests.bench startup    # one or more of: startup, idle, rfb, display
+.venv/bin/python -m tests.bench startup    # one or more of: startup, idle, rfb, display, newvm
 """
 
 from __future__ import annotations
 
 import sys
 
-from tests.bench import display, idle, rfb_decode, startup
+from tests.bench import display, idle, newvm, rfb_decode, startup
 
 SUITES = {
     "startup": startup.run,
     "idle": idle.run,
     "rfb": rfb_decode.table_rows,
     "display": display.run,
+    "newvm": newvm.run,
 }
 
 
