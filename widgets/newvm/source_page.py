@@ -187,9 +187,10 @@ class SourcePage(Page):
             path = self.image.edit.text().strip()
             if path != spec.image_path or self.info is None:
                 spec.image_path = path
+                detected = spec.detection is not None  # the disc's OS is not the disk's
                 nv.forget_detection()
                 self._inspect(path)
-                if spec.os_defaults is None or spec.detection is not None:
+                if spec.os_defaults is None or detected:
                     nv.choose_os(None)  # until the person says which OS is on the disk
         nv.revalidate()
         self.completeChanged.emit()

@@ -246,3 +246,23 @@ def test_a_windows_11_disc_gets_uefi_secure_boot_and_a_tpm_by_itself(
     assert "Firmware: UEFI with Secure Boot, with an emulated TPM 2.0." in (
         wizard.summary_page.summary_text()
     )
+
+
+def test_switching_from_a_disc_to_a_disk_image_forgets_the_discs_os(
+    made_wizard, qtbot, isos, tmp_path
+) -> None:
+    disk = tmp_path / "disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "1G"], check=True)
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, isos["win11"])
+    assert wizard.spec.os is not None and wizard.spec.os.short_id == "win11"
+    wizard.source_page.import_radio.setChecked(True)
+    wizard.source_page.image.edit.setText(str(disk))
+    settle(qtbot, wizard)
+    assert wizard.spec.os is None and wizard.spec.detection is None
+    assert next_enabled(wizard)
+    go_to(qtbot, wizard, PageId.OS)
+    assert wizard.os_page.chosen.text() == (
+        "Nido sets the VM up with its own guesses for an unknown OS."
+    )
+    assert wizard.os_page.chooser.isVisible()
