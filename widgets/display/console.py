@@ -269,6 +269,11 @@ class ConsoleView(QWidget):
             self.stack.removeWidget(self.area)
             window.take(self.area)
             self._fullscreen = window
+            # On the screen the console is on, and covering it even where no window
+            # manager acts on the fullscreen state (Qt's xcb then leaves a 1x1 window).
+            screen = self.screen()
+            window.setScreen(screen)
+            window.setGeometry(screen.geometry())
             window.showFullScreen()
             self.canvas.setFocus()
         else:
@@ -324,6 +329,7 @@ class FullscreenWindow(QWidget):
     def take(self, area: DisplayArea) -> None:
         self._area = area
         self.layout().addWidget(area)
+        area.show()  # the console's stack hid it when it showed its "away" page
         area.canvas.installEventFilter(self)
         self.show_bar()
 

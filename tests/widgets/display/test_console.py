@@ -235,12 +235,24 @@ def test_screenshot_send_keys_and_scaling(qtbot, make_view, opener, tmp_path: Pa
 
 def test_fullscreen_borrows_the_display_and_gives_it_back(qtbot, make_view, opener) -> None:
     view = make_view("web", opener)
-    connect(qtbot, view, opener)
+    server = connect(qtbot, view, opener)
     qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
     view.set_fullscreen(True)
     window = view.area.window()
     assert isinstance(window, FullscreenWindow) and window.isVisible()
     assert view.stack.currentWidget() is view.away
+    # It covers the console's screen, and the display fills it.
+    assert window.screen() is view.screen()
+    assert window.geometry() == view.screen().geometry()
+    assert view.area.isVisible() and view.canvas.isVisible()
+    qtbot.waitUntil(lambda: view.area.size() == window.size(), timeout=3000)
+    server.solid(0, 0, 64, 48, (200, 10, 10))
+
+    def centre() -> tuple[int, int, int]:
+        c = window.grab().toImage().pixelColor(window.width() // 2, window.height() // 2)
+        return c.red(), c.green(), c.blue()
+
+    qtbot.waitUntil(lambda: centre() == (200, 10, 10), timeout=3000)  # the guest, shown
     assert window.bar.isVisible()
     qtbot.waitUntil(lambda: not window.bar.isVisible(), timeout=3000)  # hides by itself
     window.show_bar()
