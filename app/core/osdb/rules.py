@@ -177,7 +177,8 @@ def _recommended(
                 return Value(
                     value,
                     Source.DERIVED,
-                    f"osinfo-db recommends no {word} for {facts.os.name}; this is {rs.os_name}'s",
+                    f"osinfo-db gives no recommended {word} for {facts.os.name}; "
+                    f"this is {rs.os_name}'s",
                 )
             minimum = _lookup(rs.minimum, attr, arch)
             if minimum is not None:
@@ -187,9 +188,13 @@ def _recommended(
                 else:
                     value, how = 2 * minimum, "twice its minimum"
                 whose = "" if depth == 0 else f" ({rs.os_name}'s)"
-                return Value(value, Source.DERIVED, f"osinfo-db recommends no {word}; {how}{whose}")
+                return Value(
+                    value, Source.DERIVED, f"osinfo-db gives no recommended {word}; {how}{whose}"
+                )
     return Value(
-        guess, Source.GUESSED, f"osinfo-db recommends no {word}; Nido's default for {fam.label}"
+        guess,
+        Source.GUESSED,
+        f"osinfo-db gives no recommended {word}; Nido's default for {fam.label}",
     )
 
 
