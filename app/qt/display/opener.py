@@ -3,14 +3,17 @@
 :func:`open_display` reads which display the domain has and, for VNC, asks libvirt for a
 socket connected straight to QEMU's VNC server (``virDomainOpenGraphicsFD``): no TCP port,
 no password (the libvirt connection already proves who we are), and it works wherever the
-libvirt connection can pass a descriptor (local connections). A TCP or SSH-tunnel opener
-for remote hosts returns the same :class:`DisplayEndpoint`.
+libvirt connection can pass a descriptor (local connections). Over SSH, TCP or TLS it
+cannot, so the display is reported unavailable there (the VM window then shows its
+screenshot preview) until a TCP or SSH-tunnel opener returns the same
+:class:`DisplayEndpoint` for remote hosts.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import urllib.parse
 from dataclasses import dataclass
 
 import libvirt
@@ -58,8 +61,31 @@ def open_graphics_socket(dom: libvirt.virDomain, index: int = 0) -> socket.socke
         raise
 
 
+#: Transports over which libvirt cannot hand over a descriptor (only a local UNIX socket
+#: to the daemon can); ``qemu+ssh`` ends in a helper process on the far side.
+_NO_FD_TRANSPORTS = frozenset({"ssh", "libssh", "libssh2", "tcp", "tls", "ext"})
+
+
+def passes_descriptors(uri: str) -> bool:
+    """Whether ``virDomainOpenGraphicsFD`` can work over a connection to ``uri``: a local
+    driver, or a daemon reached over a local UNIX socket."""
+    parsed = urllib.parse.urlsplit(uri)
+    transport = parsed.scheme.partition("+")[2]
+    if transport in _NO_FD_TRANSPORTS:
+        return False
+    return not parsed.hostname or transport == "unix"
+
+
 def open_display(virconn: libvirt.virConnect, uuid: str, index: int = 0) -> DisplayEndpoint:
     """The guest's display ``index``, ready for a session (blocking: run on a worker)."""
+    uri = virconn.getURI()
+    if not passes_descriptors(uri):
+        # Never even try: the call could wait for a descriptor that cannot come, on the
+        # connection's only call lane.
+        raise NoDisplay(
+            "Nido cannot show the live display of a VM on another computer yet.",
+            f"libvirt hands over a display's socket only on a local connection, not on {uri}",
+        )
     dom = virconn.lookupByUUIDString(uuid)
     types = graphics_types(dom.XMLDesc(0))
     if not types:
