@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -29,9 +27,8 @@ from PySide6.QtCore import QPoint, Qt
 from app.core import uris
 from app.core.connection import ConnectionSpec
 from app.qt.display.controller import DisplayController, DisplayState
-from app.qt.display.opener import SPICE, DisplayEndpoint, open_display
-from app.qt.display.spice import SpiceSession, register
-from app.qt.display.spice_gi import libvirt_fd_request, open_channel_fd
+from app.qt.display.spice import SpiceSession
+from app.qt.display.spice_gi import libvirt_fd_request
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.linux import FB_HEIGHT, FB_WIDTH, PATTERN_FIRST_ROW
 from widgets.display.canvas import DisplayCanvas
@@ -121,9 +118,8 @@ def open_fds() -> int:
 
 @pytest.mark.qt_log_ignore("This plugin does not support grabbing the (keyboard|mouse)")
 def test_spice_display_of_a_real_guest(local, qtbot, tmp_path: Path) -> None:
-    """One test, one guest: libvirt 9.0 registers its QEMU driver again at every open of
-    ``qemu:///embed`` and takes about 16 per process, so integration tests spend opens
-    sparingly."""
+    """One guest: a SpiceSession on its own, then the display controller as the VM window
+    uses it (the app's opener and session factories), across a forced off and a restart."""
     conn, model = local.conn, local.model
     name = "nido-it-spice"
     serial = tmp_path / "serial.log"
@@ -185,26 +181,9 @@ def test_spice_display_of_a_real_guest(local, qtbot, tmp_path: Path) -> None:
     # Every channel's descriptor went with the session.
     qtbot.waitUntil(lambda: open_fds() <= fds_before, timeout=5000)
 
-    # -- the display controller follows the guest --------------------------------------------
-    workers = conn.workers
-
-    def opener(virconn, uuid: str) -> SimpleNamespace:
-        """What opener.open_display gives for SPICE, plus how to open each channel."""
-        assert open_display(virconn, uuid) == DisplayEndpoint(SPICE, None, 0)
-        return SimpleNamespace(
-            protocol=SPICE,
-            sock=None,
-            index=0,
-            open_fd=partial(open_channel_fd, virconn, uuid, 0),
-            workers=workers,
-        )
-
-    factories: dict = {}
-    register(factories)
+    # -- the display controller follows the guest, with the app's own opener and factories
     qtbot.waitUntil(lambda: model.find_vm_by_name(name) is not None, timeout=5000)
-    controller = DisplayController(
-        local.hub, model.find_vm_by_name(name), opener=opener, factories=factories
-    )
+    controller = DisplayController(local.hub, model.find_vm_by_name(name))
     sessions: list[SpiceSession] = []
     controller.sessionChanged.connect(lambda s: s is not None and sessions.append(s))
     controller.start()

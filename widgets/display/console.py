@@ -55,6 +55,9 @@ class DisplayArea(QWidget):
     """The canvas in a scroll area (scaling "never" can be larger than the view), with
     the overlay over both."""
 
+    #: (width, height) in device pixels: the room the view has for the guest's screen.
+    viewResized = Signal(int, int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("displayArea")
@@ -74,6 +77,11 @@ class DisplayArea(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.overlay.setGeometry(self.rect())
+        self.viewResized.emit(*self.view_size())
+
+    def view_size(self) -> tuple[int, int]:
+        dpr = self.devicePixelRatioF()
+        return round(self.width() * dpr), round(self.height() * dpr)
 
 
 class ConsoleView(QWidget):
@@ -124,6 +132,9 @@ class ConsoleView(QWidget):
         self._fullscreen: FullscreenWindow | None = None
         self.controller.stateChanged.connect(self._state_changed)
         self.controller.sessionChanged.connect(self.canvas.set_session)
+        # The guest's resolution follows the view where the protocol can ask (SPICE).
+        self.controller.sessionChanged.connect(lambda _s: self._offer_size(*self.area.view_size()))
+        self.area.viewResized.connect(self._offer_size)
         self.canvas.grabChanged.connect(self._grab_changed)
         self.overlay.startRequested.connect(self.startRequested)
         self.overlay.reconnectRequested.connect(self.controller.reconnect)
@@ -215,6 +226,11 @@ class ConsoleView(QWidget):
         self.grab_label.setStyleSheet("color: #c0392b; font-weight: bold;" if grabbed else "")
         if self._fullscreen is not None:
             self._fullscreen.grab_label.setText(self.grab_label.text())
+
+    def _offer_size(self, width: int, height: int) -> None:
+        session = self.canvas.session
+        if session is not None and width > 0 and height > 0:
+            session.set_preferred_size(width, height)
 
     # -- commands --------------------------------------------------------------------------
     def set_scaling(self, mode: Scaling) -> None:

@@ -10,6 +10,7 @@ polling.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from collections.abc import Callable
@@ -21,8 +22,9 @@ from app.core.connection import State as ConnState
 from app.core.errors import ErrorKind, NidoError
 from app.core.inventory import VMInfo
 from app.qt.bridge import ConnectionHub
-from app.qt.display.opener import VNC, DisplayEndpoint, NoDisplay, open_display
+from app.qt.display.opener import SPICE, VNC, DisplayEndpoint, NoDisplay, open_display
 from app.qt.display.session import DisplaySession
+from app.qt.display.spice import spice_session
 from app.qt.display.vnc import VncSession, local_options
 from app.qt.jobs import Op
 
@@ -43,8 +45,9 @@ def _vnc_session(endpoint: DisplayEndpoint, password: str | None) -> DisplaySess
     return VncSession(endpoint.sock, local_options(password))
 
 
-#: Protocols Nido can show, by endpoint protocol. SPICE joins here.
-SESSION_FACTORIES: dict[str, SessionFactory] = {VNC: _vnc_session}
+#: Protocols Nido can show, by endpoint protocol. SPICE loads spice-client-glib only when
+#: a session starts; where it is missing, that session says so and the console explains.
+SESSION_FACTORIES: dict[str, SessionFactory] = {VNC: _vnc_session, SPICE: spice_session}
 
 
 class DisplayState(enum.Enum):
@@ -190,6 +193,14 @@ class DisplayController(QObject):
             _close_endpoint(endpoint)
             self._unavailable(f"Nido cannot show {endpoint.protocol.upper()} displays yet.")
             return
+        if endpoint.open_fd is not None and endpoint.workers is None:
+            conn = self.hub.connection(self.vm.conn_id)
+            if conn is None:
+                _close_endpoint(endpoint)
+                self._schedule_retry("The connection to the host is down.")
+                return
+            # More descriptors (one per SPICE channel) are opened on the connection's workers.
+            endpoint = dataclasses.replace(endpoint, workers=conn.workers)
         self._drop_session()
         try:
             session = factory(endpoint, self._password)

@@ -11,14 +11,17 @@ screenshot preview) until a TCP or SSH-tunnel opener returns the same
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libvirt
 
 from app.core.errors import ErrorKind, NidoError
+from app.core.workers import WorkerPool
 from app.core.xml.domain import Domain
 
 #: Protocols a display endpoint can speak.
@@ -43,6 +46,10 @@ class DisplayEndpoint:
     sock: socket.socket | None = None
     #: The graphics device's index in the domain (for SPICE's per-channel descriptors).
     index: int = 0
+    #: SPICE: a blocking call that returns a fresh descriptor for one more channel.
+    open_fd: Callable[[], int] | None = None
+    #: Where ``open_fd`` runs: the connection's workers (the controller fills it in).
+    workers: WorkerPool | None = None
 
 
 def graphics_types(xml: str) -> list[str]:
@@ -51,9 +58,15 @@ def graphics_types(xml: str) -> list[str]:
     return [g.type or "" for g in devices.graphics] if devices is not None else []
 
 
+def open_graphics_fd(dom: libvirt.virDomain, index: int = 0) -> int:
+    """A descriptor connected to the guest's graphics server ``index`` (blocking). The
+    libvirt connection already proves who we are, so the display's password is skipped."""
+    return dom.openGraphicsFD(index, libvirt.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
+
+
 def open_graphics_socket(dom: libvirt.virDomain, index: int = 0) -> socket.socket:
     """A socket connected to the guest's graphics server ``index`` (blocking)."""
-    fd = dom.openGraphicsFD(index, libvirt.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
+    fd = open_graphics_fd(dom, index)
     try:
         return socket.socket(fileno=fd)
     except OSError:
@@ -96,7 +109,9 @@ def open_display(virconn: libvirt.virConnect, uuid: str, index: int = 0) -> Disp
         raise NoDisplay(f"This VM has no display number {index + 1}.")
     kind = types[index]
     if kind == SPICE:
-        return DisplayEndpoint(SPICE, None, index)
+        return DisplayEndpoint(
+            SPICE, None, index, open_fd=functools.partial(open_graphics_fd, dom, index)
+        )
     if kind != VNC:
         raise NoDisplay(
             f"This VM's display is of type “{kind}”, which Nido cannot show.",

@@ -92,5 +92,9 @@ class DisplaySession(QObject):
     def send_password(self, password: str) -> None:
         raise NotImplementedError
 
+    def set_preferred_size(self, width: int, height: int) -> None:
+        """The guest resolution, in device pixels, that would fill the view. Protocols
+        that can ask the guest for it do (SPICE through its agent); others ignore it."""
+
     def close(self) -> None:
         raise NotImplementedError

@@ -25,6 +25,7 @@ import libvirt
 
 from app.core.errors import ErrorKind, NidoError
 from app.core.workers import WorkerPool
+from app.qt.display.opener import open_graphics_fd
 from app.qt.jobs import Op
 
 #: Debian's package for the typelib, and the Python side.
@@ -98,8 +99,7 @@ FdRequest = Callable[[Callable[[int], None], Callable[[NidoError], None]], None]
 
 def open_channel_fd(virconn: libvirt.virConnect, uuid: str, index: int = 0) -> int:
     """A descriptor connected to graphics device ``index`` of the guest (blocking)."""
-    dom = virconn.lookupByUUIDString(uuid)
-    return dom.openGraphicsFD(index, libvirt.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
+    return open_graphics_fd(virconn.lookupByUUIDString(uuid), index)
 
 
 def fd_request_on(workers: WorkerPool, open_fd: Callable[[], int]) -> FdRequest:

@@ -275,3 +275,21 @@ def test_vm_window_console_falls_back_to_the_preview(qtbot, env) -> None:
     assert reason and vmw.console.note.text().startswith(reason)
     assert "Preview" in vmw.console.note.text()
     vmw.close()
+
+
+def test_the_guest_is_offered_the_size_of_the_view(qtbot, make_view, opener, monkeypatch) -> None:
+    offered: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        controller_module.VncSession,
+        "set_preferred_size",
+        lambda _self, w, h: offered.append((w, h)),
+    )
+    view = make_view("web", opener)
+    connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    assert offered and offered[-1] == view.area.view_size()  # offered as the session came
+    view.resize(520, 410)
+    qtbot.waitUntil(lambda: offered[-1] == view.area.view_size(), timeout=2000)
+    dpr = view.area.devicePixelRatioF()
+    assert offered[-1] == (round(view.area.width() * dpr), round(view.area.height() * dpr))
+    assert view.area.width() > 400  # the view really grew with the window
