@@ -3,8 +3,8 @@
 The application builds its XML through its own model; tests that only need *a* running
 guest use these literal templates. Every value is escaped, names included. The devices are
 the least a test needs: one vCPU, no disk or network, no USB, no balloon, a standard VGA
-card with a VNC server that listens nowhere (clients connect with ``openGraphicsFD``), and
-optionally the first serial port logged to a file.
+card with a VNC (or SPICE) server that listens nowhere (clients connect with
+``openGraphicsFD``), and optionally the first serial port logged to a file.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ from tests.guest.linux import LinuxGuest
 _ACCELS = ("kvm", "qemu")
 
 
-def _devices(serial_log: Path | None, vnc: bool) -> str:
+#: The display servers a test guest can have.
+GRAPHICS = ("vnc", "spice")
+
+
+def _devices(serial_log: Path | None, graphics: str | None) -> str:
     parts = ["    <controller type='usb' model='none'/>"]
     if serial_log is not None:
         parts.append(
@@ -26,9 +30,11 @@ def _devices(serial_log: Path | None, vnc: bool) -> str:
             "      <target port='0'/>\n"
             "    </serial>"
         )
-    if vnc:
+    if graphics is not None:
+        if graphics not in GRAPHICS:
+            raise ValueError(f"graphics must be one of {GRAPHICS} or None, not {graphics!r}")
         parts.append(
-            "    <graphics type='vnc' autoport='yes'>\n      <listen type='none'/>\n    </graphics>"
+            f"    <graphics type='{graphics}'>\n      <listen type='none'/>\n    </graphics>"
         )
     parts += [
         "    <video>\n      <model type='vga' heads='1' primary='yes'/>\n    </video>",
@@ -71,7 +77,7 @@ def domain_xml(
     *,
     serial_log: Path | None = None,
     memory_mib: int = 96,
-    vnc: bool = True,
+    graphics: str | None = "vnc",
 ) -> str:
     """XML for ``guest`` booted directly from its kernel and initramfs."""
     os_extra = (
@@ -79,7 +85,7 @@ def domain_xml(
         f"    <initrd>{escape(str(guest.initrd))}</initrd>\n"
         f"    <cmdline>{escape(guest.cmdline)}</cmdline>"
     )
-    return _domain(name, accel, memory_mib, os_extra, _devices(serial_log, vnc))
+    return _domain(name, accel, memory_mib, os_extra, _devices(serial_log, graphics))
 
 
 def cdrom_domain_xml(
@@ -89,7 +95,7 @@ def cdrom_domain_xml(
     *,
     serial_log: Path | None = None,
     memory_mib: int = 64,
-    vnc: bool = True,
+    graphics: str | None = "vnc",
 ) -> str:
     """XML for a guest that boots from ``iso`` on an IDE CD-ROM drive."""
     cdrom = (
@@ -101,4 +107,4 @@ def cdrom_domain_xml(
         "    </disk>\n"
     )
     os_extra = "    <boot dev='cdrom'/>"
-    return _domain(name, accel, memory_mib, os_extra, cdrom + _devices(serial_log, vnc))
+    return _domain(name, accel, memory_mib, os_extra, cdrom + _devices(serial_log, graphics))

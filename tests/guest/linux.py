@@ -128,21 +128,24 @@ def init_script() -> str:
     return re.sub(r"@([A-Z_]+)@", lambda m: str(values[m.group(1)]), _INIT_TEMPLATE.read_text())
 
 
+#: The guest's colour bars (R, G, B), left to right, in the rows below PATTERN_FIRST_ROW.
+BARS = [
+    (235, 235, 235),
+    (235, 235, 16),
+    (16, 235, 235),
+    (16, 235, 16),
+    (235, 16, 235),
+    (235, 16, 16),
+    (16, 16, 235),
+    (16, 16, 16),
+]
+
+
 def colour_bars() -> bytes:
     """Raw XRGB8888 rows for the bottom of the framebuffer: colour bars over a grey ramp."""
     width, rows = FB_WIDTH, FB_HEIGHT - PATTERN_FIRST_ROW
-    bars = [
-        (235, 235, 235),
-        (235, 235, 16),
-        (16, 235, 235),
-        (16, 235, 16),
-        (235, 16, 235),
-        (235, 16, 16),
-        (16, 16, 235),
-        (16, 16, 16),
-    ]
     bar_row = b"".join(
-        bytes((b, g, r, 0)) for r, g, b in (bars[x * 8 // width] for x in range(width))
+        bytes((b, g, r, 0)) for r, g, b in (BARS[x * 8 // width] for x in range(width))
     )
     ramp_row = b"".join(bytes((v, v, v, 0)) for v in (x * 255 // (width - 1) for x in range(width)))
     bar_rows = rows * 3 // 4

@@ -25,7 +25,7 @@ from app.core import uris
 from app.core.connection import ConnectionSpec
 from app.qt.display.controller import DisplayState
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
-from tests.guest.linux import FB_HEIGHT, FB_WIDTH, PATTERN_FIRST_ROW
+from tests.guest.linux import BARS, FB_HEIGHT, FB_WIDTH, PATTERN_FIRST_ROW
 from widgets.vm_window import VMWindow
 
 pytestmark = pytest.mark.integration
@@ -33,17 +33,6 @@ pytestmark = pytest.mark.integration
 CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s here)
 BOOT_TIMEOUT_MS = 90_000
 STATE_TIMEOUT_MS = 60_000
-#: The guest's colour bars (R, G, B), left to right, in the rows below PATTERN_FIRST_ROW.
-BARS = [
-    (235, 235, 235),
-    (235, 235, 16),
-    (16, 235, 235),
-    (16, 235, 16),
-    (235, 16, 235),
-    (235, 16, 16),
-    (16, 16, 235),
-    (16, 16, 16),
-]
 BAR_ROW = PATTERN_FIRST_ROW + 80
 
 

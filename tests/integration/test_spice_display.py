@@ -30,31 +30,17 @@ from app.qt.display.controller import DisplayController, DisplayState
 from app.qt.display.spice import SpiceSession
 from app.qt.display.spice_gi import libvirt_fd_request
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
-from tests.guest.linux import FB_HEIGHT, FB_WIDTH, PATTERN_FIRST_ROW
+from tests.guest.linux import BARS, FB_HEIGHT, FB_WIDTH, PATTERN_FIRST_ROW
 from widgets.display.canvas import DisplayCanvas
 
 pytestmark = pytest.mark.integration
 
 CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s here)
-#: The guest's colour bars (R, G, B), left to right, below PATTERN_FIRST_ROW.
-BARS = [
-    (235, 235, 235),
-    (235, 235, 16),
-    (16, 235, 235),
-    (16, 235, 16),
-    (235, 16, 235),
-    (235, 16, 16),
-    (16, 16, 235),
-    (16, 16, 16),
-]
 BAR_ROW = PATTERN_FIRST_ROW + 80
-SPICE_GRAPHICS = "<graphics type='spice'>\n      <listen type='none'/>\n    </graphics>\n"
 
 
 def spice_domain_xml(name: str, serial: Path) -> str:
-    xml = domain_xml(name, linux_guest(), accelerator(), serial_log=serial, vnc=False)
-    assert "<graphics" not in xml
-    return xml.replace("    <video>", "    " + SPICE_GRAPHICS + "    <video>", 1)
+    return domain_xml(name, linux_guest(), accelerator(), serial_log=serial, graphics="spice")
 
 
 @pytest.fixture
