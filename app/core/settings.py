@@ -17,6 +17,9 @@ from app.core.connection import ConnectionSpec
 
 log = logging.getLogger(__name__)
 
+#: The most custom key combinations kept for the display's Send Key menu.
+MAX_CUSTOM_KEYS = 20
+
 
 def config_dir() -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "nido"
@@ -29,6 +32,12 @@ class Settings:
     # "ask", "leave" or "shutdown".
     quit_embedded_guests: str = "ask"
     thumbnails: bool = True
+    # Key combinations the person added to the display's Send Key menu, as Qt's portable
+    # key-sequence text ("Ctrl+Alt+F5"), oldest first.
+    custom_keys: list[str] = field(default_factory=list)
+    # What releases the display's keyboard grab: an id from
+    # widgets.display.keys.RELEASE_SHORTCUTS (an unknown one means the default).
+    grab_release: str = "ctrl+alt"
 
     @classmethod
     def defaults(cls) -> Settings:
@@ -60,10 +69,16 @@ def load(path: Path | None = None) -> Settings:
     quit_mode = data.get("quit_embedded_guests", "ask")
     if quit_mode not in ("ask", "leave", "shutdown"):
         quit_mode = "ask"
+    custom_keys = data.get("custom_keys", [])
+    if not isinstance(custom_keys, list):
+        custom_keys = []
+    grab_release = data.get("grab_release", "ctrl+alt")
     return Settings(
         connections=conns,
         quit_embedded_guests=quit_mode,
         thumbnails=bool(data.get("thumbnails", True)),
+        custom_keys=[k for k in custom_keys if isinstance(k, str) and k][-MAX_CUSTOM_KEYS:],
+        grab_release=grab_release if isinstance(grab_release, str) else "ctrl+alt",
     )
 
 
@@ -83,6 +98,8 @@ def save(settings: Settings, path: Path | None = None) -> None:
         "connections": [c.to_dict() for c in settings.connections],
         "quit_embedded_guests": settings.quit_embedded_guests,
         "thumbnails": settings.thumbnails,
+        "custom_keys": list(settings.custom_keys),
+        "grab_release": settings.grab_release,
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
     try:

@@ -56,3 +56,31 @@ def test_unknown_quit_mode_falls_back_to_ask(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     path.write_text('{"connections": [], "quit_embedded_guests": "explode"}')
     assert settings.load(path).quit_embedded_guests == "ask"
+
+
+def test_display_preferences_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    fresh = settings.Settings.defaults()
+    assert fresh.custom_keys == [] and fresh.grab_release == "ctrl+alt"
+    s = settings.Settings(custom_keys=["Ctrl+Alt+F5", "Meta+L"], grab_release="right-ctrl")
+    settings.save(s, path)
+    back = settings.load(path)
+    assert back.custom_keys == ["Ctrl+Alt+F5", "Meta+L"]
+    assert back.grab_release == "right-ctrl"
+
+
+def test_display_preferences_from_an_older_or_damaged_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text('{"connections": []}')  # written before these fields existed
+    old = settings.load(path)
+    assert old.custom_keys == [] and old.grab_release == "ctrl+alt"
+    many = [f"Ctrl+Alt+F{n}" for n in range(1, 13)] * 2
+    path.write_text(
+        '{"connections": [], "custom_keys": ["Ctrl+K", 7, "", null] , "grab_release": 3}'
+    )
+    odd = settings.load(path)
+    assert odd.custom_keys == ["Ctrl+K"] and odd.grab_release == "ctrl+alt"
+    settings.save(settings.Settings(custom_keys=many), path)
+    assert settings.load(path).custom_keys == many[-settings.MAX_CUSTOM_KEYS :]
+    path.write_text('{"connections": [], "custom_keys": "Ctrl+K"}')
+    assert settings.load(path).custom_keys == []
