@@ -2,10 +2,12 @@
 
 The wizard owns the spec and what the pages share: the host's facts, the OS catalogue,
 the detection of the install image, the OS defaults and the latest validation. Every
-blocking step runs off the GUI thread: libvirt calls (host facts, creation) on the
-connection's workers, file and libosinfo work (detection, the catalogue, qemu-img info,
-validation, which reads files and binds ports for a moment) on the wizard's own pool.
-Results come back as signals; a result for a spec that changed meanwhile is dropped.
+blocking step runs off the GUI thread: libvirt calls (host facts, and each libvirt step
+of creation) on the connection's workers, file and libosinfo work (detection, the
+catalogue, qemu-img info, validation, which reads files and binds ports for a moment) on
+the wizard's own pool. Creation itself runs on the wizard's pool too, so a disk conversion
+that takes minutes never holds a daemon connection's only call lane. Results come back as
+signals; a result for a spec that changed meanwhile is dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import copy
 import dataclasses
 import enum
 import logging
-import threading
 from collections.abc import Callable, Iterable
 
 import shiboken6
@@ -94,6 +95,8 @@ class NewVMWizard(QWizard):
     detectionChanged = Signal()  # detection started, finished or failed
     osChanged = Signal()  # the spec's OS and the defaults changed
     createProgress = Signal(str, float)
+    createCommitted = Signal()  # past the point of no return: the VM is made and starting
+    createTooLate = Signal()  # a cancel came after that point: the VM stays
     createFinished = Signal(bool)  # True: made and listed; False: failed or cancelled
 
     def __init__(
@@ -134,8 +137,10 @@ class NewVMWizard(QWizard):
         self._detect_token = 0
         self.creating = False
         self.cancelling = False
+        self.committed = False  # creation passed the point of no return
+        self.too_late = False  # the person cancelled after it: the VM stays, unopened
         self.created_uuid = ""
-        self._cancel = threading.Event()
+        self._gate = newvm.CancelGate()
         self.io = WorkerPool("newvm", size=2)
         self.closed = False  # once done: no new work (results still on their way are dropped)
 
@@ -412,45 +417,78 @@ class NewVMWizard(QWizard):
             self._create_failed(NidoError(f"{self.conn.spec.label} is not connected."))
             return
         self.creating = True
-        self.cancelling = False
-        self._cancel.clear()
+        self.cancelling = self.committed = self.too_late = False
+        self._set_cancel_button("Cancel", True)
+        gate = self._gate = newvm.CancelGate()
         spec = copy.deepcopy(self.spec)
+        conn = self.conn
 
-        def progress(text: str, fraction: float) -> None:  # on the worker
+        def progress(text: str, fraction: float) -> None:  # on the creating thread
             call_in_gui(lambda: self._progress(text, fraction))
 
-        (
+        def commit() -> bool:  # on the creating thread
+            ok = gate.commit()
+            if ok:
+                call_in_gui(lambda: self._committed(gate))
+            return ok
+
+        # The engine runs on the wizard's pool; only its libvirt steps take the
+        # connection's lane, one at a time (qemu-img never does).
+        self.run_io(
             Op(
                 newvm.create,
                 virconn,
                 spec,
                 host,
                 progress=progress,
-                cancelled=self._cancel.is_set,
+                cancelled=gate.cancelled,
+                call=newvm.on_pool(lambda: conn.workers, conn.spec.label),
+                commit=commit,
                 what=f"create “{spec.name}”",
             )
             .success(self._created)
             .failure(self._create_failed)
-            .owned_by(self)
-            .run_on(self.conn.workers)
         )
 
     def _progress(self, text: str, fraction: float) -> None:
         if shiboken6.isValid(self) and self.creating and not self.cancelling:
             self.createProgress.emit(text, fraction)
 
+    def _committed(self, gate: newvm.CancelGate) -> None:
+        if not shiboken6.isValid(self) or gate is not self._gate or not self.creating:
+            return
+        self.committed = True
+        self._set_cancel_button("Cancel", False)
+        self.createCommitted.emit()
+
     def cancel_create(self) -> None:
-        if self.creating and not self.cancelling:
-            self.cancelling = True
-            self._cancel.set()
-            self.createProgress.emit("Cancelling: removing what was made…", -1.0)
+        if not self.creating or self.cancelling or self.too_late:
+            return
+        if not self._gate.cancel():
+            # Past the point of no return (Escape, closing the window, or a click that
+            # raced the commit): say so, keep the VM, and do not open it.
+            self.too_late = True
+            self._set_cancel_button("Cancel", False)
+            self.createTooLate.emit()
+            return
+        self.cancelling = True
+        self.createProgress.emit("Cancelling: removing what was made…", -1.0)
+
+    def _set_cancel_button(self, text: str, enabled: bool) -> None:
+        button = self.button(QWizard.WizardButton.CancelButton)
+        self.setButtonText(QWizard.WizardButton.CancelButton, text)
+        button.setEnabled(enabled)
 
     def _created(self, uuid: str) -> None:
         self.creating = False
         self.created_uuid = uuid
-        if self.cancelling:
-            # Too late to cancel: it is made. Keep it; the person sees it in the list.
-            log.info("creation finished before the cancel took effect")
+        if self.too_late:
+            # The person asked to cancel once it could no longer be: the VM is made and
+            # running. Say so on the page and let them close; its window stays shut.
+            log.info("creation passed the point of no return before the cancel")
+            self.createFinished.emit(True)
+            self._set_cancel_button("Close", True)
+            return
         self.createProgress.emit("Opening the VM…", 1.0)
         self._vm_timer.start(VM_APPEARS_MS)
         self._look_for_vm()
@@ -482,9 +520,11 @@ class NewVMWizard(QWizard):
 
     def _create_failed(self, err: NidoError) -> None:
         self.creating = False
+        self.committed = False
+        self._set_cancel_button("Cancel", True)
         self.createFinished.emit(False)
-        if self.cancelling or err.kind is ErrorKind.CANCELLED:
-            self.cancelling = False
+        if self.cancelling or self.too_late or err.kind is ErrorKind.CANCELLED:
+            self.cancelling = self.too_late = False
             log.info("%s", err.summary)
             super().reject()
             return

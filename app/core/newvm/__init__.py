@@ -13,12 +13,15 @@ domain XML, the storage plan and the creation engine. Pure core: no Qt.
     problems = newvm.validate(spec, host)            # [Problem(field, message, severity)]
     newvm.plan_storage(spec, host).describe()        # the summary page's storage lines
     xml = newvm.build_xml(spec, host)                # the read-only XML view
-    uuid = newvm.create(virconn, spec, host, progress=cb, cancelled=lambda: False)
+    gate = newvm.CancelGate()                        # cancel up to the point of no return
+    uuid = newvm.create(virconn, spec, host, progress=cb, cancelled=gate.cancelled,
+                        call=newvm.on_pool(lambda: conn.workers), commit=gate.commit)
 """
 
 from app.core.newvm.checks import Problem, Severity, errors, problems_for, validate
 from app.core.newvm.domcaps import DomainCaps, parse_domain_caps
 from app.core.newvm.engine import Progress, create
+from app.core.newvm.gate import CancelGate
 from app.core.newvm.host import (
     ConnMode,
     HostFacts,
@@ -27,6 +30,7 @@ from app.core.newvm.host import (
     gather_host_facts,
 )
 from app.core.newvm.images import ImageInfo, inspect_image
+from app.core.newvm.lane import Call, on_pool
 from app.core.newvm.names import name_problem, unique_name
 from app.core.newvm.pool import StorageKind, StorageTarget
 from app.core.newvm.portfwd import read_forwards
@@ -48,6 +52,8 @@ from app.core.newvm.xmlbuild import build_domain, build_xml
 __all__ = [
     "MAX_NICS",
     "NIC_MODELS",
+    "Call",
+    "CancelGate",
     "ConnMode",
     "Defaults",
     "DiskAction",
@@ -79,6 +85,7 @@ __all__ = [
     "gather_host_facts",
     "inspect_image",
     "name_problem",
+    "on_pool",
     "parse_domain_caps",
     "plan_storage",
     "problems_for",

@@ -1,12 +1,21 @@
 """Creating the VM: storage, disk, definition, first start. Blocking; runs on a worker.
 
+The engine runs on a thread of the caller's choosing and hands each libvirt step to
+`call` (lane.py): over a daemon connection that is its one call lane, which must never
+wait minutes for ``qemu-img convert``. Validation, qemu-img and file work run where
+`create()` runs; only libvirt calls go down the lane.
+
 Every step that makes something records how to undo it in a ledger. On any failure, and
 on cancel, the ledger is unwound in reverse: the domain is destroyed and undefined with
 its NVRAM and TPM state, the disk volume or file goes, and a pool or directory made just
 now goes too if nothing else is in it. Then a NidoError says what failed and whether
 everything could be removed.
 
-    uuid = create(virconn, spec, host, progress=lambda text, f: ..., cancelled=lambda: False)
+    uuid = create(virconn, spec, host, progress=lambda text, f: ..., cancelled=lambda: False,
+                  call=lane.on_pool(lambda: conn.workers), commit=gate.commit)
+
+Cancel is honoured until the VM is defined; `commit()` is asked right after the last
+check (see gate.py), and past it the VM is started and kept.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from app.core.newvm import images
 from app.core.newvm.checks import errors, validate
 from app.core.newvm.host import HostFacts
 from app.core.newvm.images import Cancelled
+from app.core.newvm.lane import Call, direct
 from app.core.newvm.names import volume_name
 from app.core.newvm.pool import StorageKind, StorageTarget, pool_xml, volume_xml
 from app.core.newvm.spec import NewVMSpec
@@ -33,7 +43,7 @@ from app.core.newvm.storage import DiskAction, StoragePlan, plan_storage
 from app.core.newvm.xmlbuild import build_xml
 from app.core.xml import Domain
 
-__all__ = ["Progress", "create"]
+__all__ = ["Call", "Progress", "create"]
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +120,9 @@ def _remove_pool_if_empty(pool: libvirt.virStoragePool, made_dir: bool) -> None:
 
 
 def _ensure_pool(
-    conn: libvirt.virConnect, target: StorageTarget, host: HostFacts, ledger: _Ledger
+    conn: libvirt.virConnect, target: StorageTarget, host: HostFacts, ledger: _Ledger, call: Call
 ) -> libvirt.virStoragePool:
+    """Runs on the lane (quick libvirt calls); its undo steps go down the lane again."""
     pool = _lookup_pool(conn, target.pool)
     if pool is None:
         had_dir = host.local and os.path.isdir(target.path)
@@ -119,7 +130,7 @@ def _ensure_pool(
         made = pool
         ledger.add(
             f"storage pool “{target.pool}”",
-            lambda: _remove_pool_if_empty(made, made_dir=not had_dir),
+            lambda: call(_remove_pool_if_empty, made, not had_dir),
         )
         pool.build(0)
         pool.create(0)
@@ -128,7 +139,7 @@ def _ensure_pool(
     if not pool.isActive():
         pool.create(0)
         started = pool
-        ledger.add(f"running storage pool “{target.pool}”", lambda: started.destroy())
+        ledger.add(f"running storage pool “{target.pool}”", lambda: call(started.destroy))
     pool.refresh(0)
     return pool
 
@@ -185,8 +196,10 @@ def _make_disk(
     progress: Progress,
     cancelled: Callable[[], bool],
     ledger: _Ledger,
+    call: Call,
 ) -> StoragePlan:
-    """Make the pool or folder and the disk; returns the plan with the disk's real path."""
+    """Make the pool or folder and the disk; returns the plan with the disk's real path.
+    Folders, qemu-img and copies run here; pool and volume calls go through `call`."""
     target = plan.target
     if plan.action is DiskAction.IN_PLACE or target is None:
         return plan
@@ -202,19 +215,25 @@ def _make_disk(
         else:
             _convert(plan, progress, cancelled, ledger)
         return plan
-    pool = _ensure_pool(conn, target, host, ledger)
-    plan = _fresh_plan(plan, set(pool.listVolumes()))
+    pool = call(_ensure_pool, conn, target, host, ledger, call)
+    plan = _fresh_plan(plan, set(call(pool.listVolumes)))
     _check(cancelled)
     if plan.action is DiskAction.CREATE:
         progress("Creating the disk…", 0.10)
-        vol = pool.createXML(volume_xml(plan.volume, plan.capacity_bytes, plan.format), 0)
-        ledger.add(f"disk volume “{plan.volume}”", lambda: vol.delete(0))
-        return dataclasses.replace(plan, path=vol.path())
-    _convert(plan, progress, cancelled, ledger)
+        xml = volume_xml(plan.volume, plan.capacity_bytes, plan.format)
+        vol = call(pool.createXML, xml, 0)
+        ledger.add(f"disk volume “{plan.volume}”", lambda: call(vol.delete, 0))
+        return dataclasses.replace(plan, path=call(vol.path))
+    _convert(plan, progress, cancelled, ledger)  # minutes, maybe: never on the lane
+    vol = call(_find_volume, pool, plan.volume)
+    ledger.add(f"disk volume “{plan.volume}”", lambda: call(vol.delete, 0))
+    return dataclasses.replace(plan, path=call(vol.path))
+
+
+def _find_volume(pool: libvirt.virStoragePool, name: str) -> libvirt.virStorageVol:
+    """The volume a copy made in the pool's folder (the pool learns of it on refresh)."""
     pool.refresh(0)
-    vol = pool.storageVolLookupByName(plan.volume)
-    ledger.add(f"disk volume “{plan.volume}”", lambda: vol.delete(0))
-    return dataclasses.replace(plan, path=vol.path())
+    return pool.storageVolLookupByName(name)
 
 
 # -- the domain -----------------------------------------------------------------------
@@ -263,10 +282,11 @@ def _destroy(dom: libvirt.virDomain) -> None:
             raise
 
 
-def _wait_running(dom: libvirt.virDomain) -> None:
+def _wait_running(dom: libvirt.virDomain, call: Call) -> None:
+    """Poll the state through the lane, one call at a time, sleeping off it."""
     deadline = time.monotonic() + RUNNING_TIMEOUT
     while True:
-        state = dom.state()[0]
+        state = call(dom.state)[0]
         if state == libvirt.VIR_DOMAIN_RUNNING:
             return
         if state in (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_CRASHED):
@@ -299,16 +319,31 @@ def _failure(name: str, action: str, exc: Exception, leftovers: list[str]) -> Ni
     return NidoError(summary, "\n\n".join(x for x in (details, report) if x), kind)
 
 
+def _commit(cancelled: Callable[[], bool], commit: Callable[[], bool] | None) -> None:
+    """The last check: past it, cancel is no longer honoured."""
+    if commit is None:
+        _check(cancelled)
+    elif not commit():
+        raise Cancelled()
+
+
 def create(
     virconn: libvirt.virConnect,
     spec: NewVMSpec,
     host: HostFacts,
     progress: Progress,
     cancelled: Callable[[], bool],
+    *,
+    call: Call = direct,
+    commit: Callable[[], bool] | None = None,
 ) -> str:
     """Make the VM `spec` describes on `virconn` and start it (unless ``spec.start`` is
     False); returns its UUID. Blocking. On failure or cancel nothing remains, and a
-    NidoError says why."""
+    NidoError says why.
+
+    `call` runs each libvirt step (default: right here); everything else runs on the
+    calling thread. `commit` (default: one more look at `cancelled`) is asked once the VM
+    is defined: True means go on and start it, which can no longer be cancelled."""
     problems = errors(validate(spec, host))
     if problems:
         first = problems[0]
@@ -321,21 +356,23 @@ def create(
     action = f"create the disk of “{spec.name}”"
     try:
         _check(cancelled)
-        plan = _make_disk(virconn, plan_storage(spec, host), host, progress, cancelled, ledger)
+        plan = plan_storage(spec, host)
+        plan = _make_disk(virconn, plan, host, progress, cancelled, ledger, call)
         _check(cancelled)
         action = f"define “{spec.name}”"
         progress("Defining the VM…", 0.88)
-        _name_free(virconn, spec.name)
-        dom = virconn.defineXML(build_xml(spec, host, plan))
-        ledger.add(f"VM definition “{spec.name}”", lambda: _undefine(dom, host))
-        _check(cancelled)
+        xml = build_xml(spec, host, plan)
+        call(_name_free, virconn, spec.name)
+        dom = call(virconn.defineXML, xml)
+        ledger.add(f"VM definition “{spec.name}”", lambda: call(_undefine, dom, host))
+        _commit(cancelled, commit)
         if spec.start:
             action = f"start “{spec.name}”"
             progress("Starting the VM…", 0.92)
-            ledger.add(f"running VM “{spec.name}”", lambda: _destroy(dom))
-            dom.create()
-            _wait_running(dom)
-        uuid = dom.UUIDString()
+            ledger.add(f"running VM “{spec.name}”", lambda: call(_destroy, dom))
+            call(dom.create)
+            _wait_running(dom, call)
+        uuid = call(dom.UUIDString)
     except BaseException as exc:
         leftovers = ledger.rollback()
         if not isinstance(exc, Exception):

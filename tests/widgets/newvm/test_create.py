@@ -120,9 +120,9 @@ def test_a_failure_is_told_and_nothing_remains(test_env, qtbot, isos, monkeypatc
     settle(qtbot, wizard)
     real_create = newvm.create
 
-    def racing_create(virconn, spec, host, progress, cancelled):
-        virconn.defineXML(domain("contested", state="shutoff"))
-        return real_create(virconn, spec, host, progress, cancelled)
+    def racing_create(virconn, spec, host, progress, cancelled, **kw):
+        kw["call"](virconn.defineXML, domain("contested", state="shutoff"))
+        return real_create(virconn, spec, host, progress, cancelled, **kw)
 
     monkeypatch.setattr(newvm, "create", racing_create)
     told: list[tuple[str, str]] = []
@@ -154,7 +154,7 @@ def test_cancel_while_creating_removes_everything(test_env, qtbot, isos, monkeyp
     waiting = threading.Event()
     outcome: list[str] = []
 
-    def slow_create(virconn, spec, host, progress, cancelled):
+    def slow_create(virconn, spec, host, progress, cancelled, **kw):
         # The disk and pool are made first (as the engine would, before a long copy)...
         progress("Copying the disk image… 40%", 0.4)
         waiting.set()
@@ -162,7 +162,7 @@ def test_cancel_while_creating_removes_everything(test_env, qtbot, isos, monkeyp
         while not cancelled() and time.monotonic() < deadline:
             time.sleep(0.02)
         try:
-            return real_create(virconn, spec, host, progress, cancelled)
+            return real_create(virconn, spec, host, progress, cancelled, **kw)
         except Exception as exc:
             outcome.append(str(exc))
             raise
