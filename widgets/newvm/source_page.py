@@ -192,6 +192,8 @@ class SourcePage(Page):
                 self._inspect(path)
                 if spec.os_defaults is None or detected:
                     nv.choose_os(None)  # until the person says which OS is on the disk
+                else:
+                    nv.apply_defaults()  # an unknown OS's default name follows the file
         nv.revalidate()
         self.completeChanged.emit()
 

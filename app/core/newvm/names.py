@@ -1,4 +1,5 @@
-"""VM names: libvirt's rules, a free default name, and a file name for the disk.
+"""VM names: libvirt's rules, a free default name (from the OS, or the image's file name),
+and a file name for the disk.
 
 What libvirt 9.0's QEMU driver does with names (checked by defining domains):
 - refuses '/' ("name a/b cannot contain '/'") and a newline ("invalid char in name");
@@ -11,16 +12,25 @@ cannot carry most of them) and leading or trailing blanks, which a person cannot
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Collection
 
-__all__ = ["MAX_NAME_BYTES", "name_problem", "unique_name", "volume_name"]
+__all__ = [
+    "MAX_NAME_BYTES",
+    "name_from_file",
+    "name_problem",
+    "sanitize_name",
+    "unique_name",
+    "volume_name",
+]
 
 # 255 bytes for a file name, less the longest suffix libvirt adds to a name in its own
 # files: '.xml.new' (config), '-swtpm.sock' (TPM), '_VARS.fd' (NVRAM).
 MAX_NAME_BYTES = 255 - len("-swtpm.sock")
 _VOLUME_CHARS = re.compile(r"[^A-Za-z0-9._+-]+")
+_IMAGE_SUFFIXES = (".iso", ".img", ".raw", ".qcow2", ".qcow", ".vmdk", ".vdi")
 
 
 def name_problem(name: str, taken: Collection[str] = ()) -> str:
@@ -40,6 +50,29 @@ def name_problem(name: str, taken: Collection[str] = ()) -> str:
     if name in taken:
         return f"There is already a VM called “{name}”."
     return ""
+
+
+def sanitize_name(text: str) -> str:
+    """`text` made into a name `name_problem` accepts (before uniqueness): '/' and control
+    characters become spaces, runs of blanks one space, no blanks or dots at either end,
+    cut to `MAX_NAME_BYTES` (less room for a '-NN' suffix) on a character boundary; '' if
+    nothing is left."""
+    cleaned = "".join(
+        " " if c == "/" or unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text
+    )
+    name = " ".join(cleaned.split()).strip(". ")
+    limit = MAX_NAME_BYTES - 4
+    while len(name.encode("utf-8")) > limit:
+        name = name[:-1].rstrip(". ")
+    return name
+
+
+def name_from_file(path: str) -> str:
+    """A VM name from an install image's or a disk's file name: 'Fedora-Server-39' from
+    ``/isos/Fedora-Server-39.iso``; '' when the path gives none."""
+    base = os.path.basename(path.rstrip("/"))
+    suffix = next((x for x in _IMAGE_SUFFIXES if base.casefold().endswith(x)), "")
+    return sanitize_name(base[: len(base) - len(suffix)])
 
 
 def unique_name(base: str, taken: Collection[str]) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from app.core.newvm.host import HostFacts
-from app.core.newvm.names import unique_name
+from app.core.newvm.names import name_from_file, sanitize_name, unique_name
 from app.core.newvm.spec import NewVMSpec, NICSource, NICSpec, SourceKind
 from app.core.osdb import (
     GIB,
@@ -222,6 +222,24 @@ def _nics(host: HostFacts) -> Suggestion[tuple[NICSource, str]] | None:
     return None
 
 
+def _name(spec: NewVMSpec, osd: OSDefaults, host: HostFacts) -> Suggestion[str]:
+    """The OS's short id ('debian12'); for a release newer than osinfo-db, its
+    distribution ('fedora'); else the image's file name; else 'vm'. Free on the host."""
+    os = osd.os
+    base, why = "", ""
+    if os is not None and not os.is_unknown_release:
+        base, why = os.short_id, "the OS's short name"
+    elif os is not None and os.short_id != "unknown":
+        distro = os.distro or os.short_id.removesuffix("-unknown")
+        base, why = sanitize_name(distro), "the OS's distribution"
+    if not base:
+        path = spec.iso_path if spec.source is SourceKind.ISO else spec.image_path
+        base, why = name_from_file(path), "the image's file name"
+    if not base:
+        base, why = "vm", "nothing tells what the VM runs"
+    return Suggestion(unique_name(base, host.existing_names), why=why)
+
+
 def defaults(spec: NewVMSpec, host: HostFacts) -> Defaults:
     """The starting values for `spec` on `host` (pure; no libvirt, no file access)."""
     osd = os_defaults(spec)
@@ -232,9 +250,8 @@ def defaults(spec: NewVMSpec, host: HostFacts) -> Defaults:
         max_vcpus = min(max_vcpus, caps.max_vcpus)
     firmware, secure_boot, tpm = _firmware(osd, host, machine.value)
     free = host.storage.free_bytes if host.storage is not None else None
-    base = osd.os.short_id if osd.os is not None and not osd.os.is_unknown_release else "vm"
     return Defaults(
-        name=Suggestion(unique_name(base, host.existing_names), why="the OS's short name"),
+        name=_name(spec, osd, host),
         vcpus=_vcpus(osd, host, max_vcpus),
         memory_bytes=_memory(osd, host),
         disk_bytes=_disk(osd, spec, host),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -266,3 +267,22 @@ def test_switching_from_a_disc_to_a_disk_image_forgets_the_discs_os(
         "Nido sets the VM up with its own guesses for an unknown OS."
     )
     assert wizard.os_page.chooser.isVisible()
+
+
+def test_an_unknown_os_is_named_after_its_file(made_wizard, qtbot, isos, tmp_path) -> None:
+    disc = tmp_path / "Homebrew OS 2.iso"
+    shutil.copy(isos["unknown"], disc)
+    wizard = made_wizard(existing_names=frozenset({"Homebrew OS 2"}))
+    set_iso(qtbot, wizard, disc)
+    assert wizard.spec.os is None
+    assert wizard.spec.name == "Homebrew OS 2-2"  # free on the connection
+    page = wizard.source_page
+    page.import_radio.setChecked(True)
+    for name in ("web server", "db"):  # an unknown disk's name follows the file chosen
+        disk = tmp_path / f"{name}.qcow2"
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "1G"], check=True)
+        page.image.edit.setText(str(disk))
+        settle(qtbot, wizard)
+        assert wizard.spec.name == name
+    go_to(qtbot, wizard, PageId.SUMMARY)
+    assert wizard.summary_page.name.text() == "db"

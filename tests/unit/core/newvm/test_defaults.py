@@ -56,6 +56,25 @@ def test_unknown_os_is_all_guesses(db) -> None:
     assert "guesses" in d.message
 
 
+def test_an_unknown_os_is_named_after_the_image_file(db) -> None:
+    spec = newvm.choose_os(newvm.NewVMSpec(iso_path="/isos/Weird Linux 3.0.iso"), None, db)
+    d = newvm.defaults(spec, make_host(existing_names=frozenset({"Weird Linux 3.0"})))
+    assert d.name.value == "Weird Linux 3.0-2"  # free on the connection
+    assert d.name.why == "the image's file name"
+
+
+def test_an_imported_disk_of_unknown_os_is_named_after_its_file(db) -> None:
+    spec = newvm.NewVMSpec(source=newvm.SourceKind.IMPORT, image_path="/vms/old/web server.vmdk")
+    newvm.choose_os(spec, None, db)
+    assert newvm.defaults(spec, make_host()).name.value == "web server"
+
+
+def test_a_release_newer_than_the_os_list_is_named_after_its_distribution(db) -> None:
+    spec = newvm.choose_os(newvm.NewVMSpec(iso_path="/isos/f.iso"), "fedora-unknown", db)
+    d = newvm.defaults(spec, make_host(existing_names=frozenset({"fedora"})))
+    assert d.name.value == "fedora-2" and d.name.why == "the OS's distribution"
+
+
 def test_no_os_chosen_at_all_gives_family_guesses() -> None:
     d = newvm.defaults(newvm.NewVMSpec(), make_host())
     assert d.machine.value == "q35" and d.machine.guessed
