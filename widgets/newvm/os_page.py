@@ -19,32 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.newvm import SourceKind
-from app.core.osdb import Match, OSInfo
+from app.core.osdb import Match, OSInfo, filter_catalogue
 from widgets.newvm.common import HINT_COLOUR
 from widgets.newvm.wizard import NewVMWizard, Page
 
 OS_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def filter_catalogue(
-    catalogue: tuple[OSInfo, ...], text: str, include_eol: bool, today: dt.date | None = None
-) -> list[OSInfo]:
-    """The entries holding every word of `text`; a short id typed in full first, then
-    names that start with the text (osdb's search, over a catalogue already in memory)."""
-    words = text.casefold().split()
-    whole = " ".join(words)
-    hits = [
-        i
-        for i in catalogue
-        if (include_eol or not i.is_eol(today)) and all(w in i.haystack() for w in words)
-    ]
-
-    def rank(i: OSInfo) -> int:
-        if whole and whole in (s.casefold() for s in i.short_ids):
-            return 0
-        return 1 if whole and i.name.casefold().startswith(whole) else 2
-
-    return sorted(hits, key=rank)
 
 
 def os_words(info: OSInfo) -> str:

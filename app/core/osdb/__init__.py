@@ -9,6 +9,8 @@
     d = db.defaults_for(det)              # OSDefaults: ram, vcpus, disk, disk_bus, nic_model,
     d.ram.value, d.ram.guessed            #   firmware, secure_boot, tpm; each a Value with
     db.search("win 11")                   #   its provenance
+    snapshot = db.catalogue()             # blocking the first time; an immutable tuple
+    osdb.filter_catalogue(snapshot, "win 11")   # no lock, no libosinfo: any thread
 """
 
 from app.core.osdb.database import OSDatabase, data_version, database
@@ -31,6 +33,7 @@ from app.core.osdb.model import (
     family_name,
 )
 from app.core.osdb.rules import OSFacts, Resources, ResourceSet, derive_defaults
+from app.core.osdb.search import filter_catalogue
 
 __all__ = [
     "GIB",
@@ -56,4 +59,5 @@ __all__ = [
     "database",
     "derive_defaults",
     "family_name",
+    "filter_catalogue",
 ]

@@ -34,6 +34,7 @@ from app.core.osdb.model import (
     family_name,
 )
 from app.core.osdb.rules import OSFacts, Resources, ResourceSet, derive_defaults
+from app.core.osdb.search import filter_catalogue
 
 _UNKNOWN_ID = "http://libosinfo.org/unknown"
 _MAX_ANCESTRY = 12
@@ -199,23 +200,9 @@ class OSDatabase:
     def search(
         self, text: str = "", include_eol: bool = False, today: dt.date | None = None
     ) -> list[OSInfo]:
-        """The catalogue entries holding every word of `text` (in the name, version,
-        vendor, codename or a short id), EOL releases hidden unless asked for. A short id
-        typed in full comes first, then names that start with the text."""
-        words = text.casefold().split()
-        whole = " ".join(words)
-        hits = [
-            i
-            for i in self.catalogue()
-            if (include_eol or not i.is_eol(today)) and all(w in i.haystack() for w in words)
-        ]
-
-        def rank(i: OSInfo) -> int:
-            if whole and whole in (s.casefold() for s in i.short_ids):
-                return 0
-            return 1 if whole and i.name.casefold().startswith(whole) else 2
-
-        return sorted(hits, key=rank)
+        """`filter_catalogue` over `catalogue()` (which loads the database the first time,
+        under the lock); the filtering itself takes no lock."""
+        return filter_catalogue(self.catalogue(), text, include_eol, today)
 
     def get(self, os_id: str) -> OSInfo:
         """An OS by id ('http://debian.org/debian/11') or short id ('debian11')."""

@@ -7,6 +7,7 @@ import builtins
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,31 @@ def test_an_unknown_os_is_named_after_its_file(made_wizard, qtbot, isos, tmp_pat
         assert wizard.spec.name == name
     go_to(qtbot, wizard, PageId.SUMMARY)
     assert wizard.summary_page.name.text() == "db"
+
+
+def test_the_os_search_needs_no_database_lock(made_wizard, qtbot, isos, db) -> None:
+    """Typing in the search filters the catalogue snapshot on the GUI thread; it must not
+    wait for the database, whose lock detection holds while libosinfo reads a disc."""
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, isos["unknown"])
+    go_to(qtbot, wizard, PageId.OS)
+    page = wizard.os_page
+    held, done = threading.Event(), threading.Event()
+    outcome: list[bool] = []
+
+    def hold() -> None:
+        with db._lock:
+            held.set()
+            outcome.append(done.wait(30.0))
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(30.0)
+        page.search.setText("windows 11")
+        names = [page.list.item(i).text() for i in range(page.list.count())]
+    finally:
+        done.set()
+        holder.join(30.0)
+    assert names[0] == "Microsoft Windows 11"
+    assert outcome == [True]  # still held when the list was filled
