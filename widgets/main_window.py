@@ -1,5 +1,6 @@
 """Nido's main window: the VM list grouped by connection, a filter box, the VM actions in a
-toolbar, the menu and a context menu, and a status bar that says what is going on."""
+toolbar, the menu and a context menu, and a status bar that says what is going on. While
+no connected connection has a VM, the list offers New VM… in its empty space."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from app.qt.thumbnails import ThumbnailService
 from widgets.connection_dialog import ConnectionDialog
 from widgets.icons import icon
 from widgets.vm_actions import VMActions
-from widgets.vm_list import VMListView, thumbnail_size
+from widgets.vm_list import EmptyState, VMListView, thumbnail_size
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         self.hub = hub
         self.model = model
         self.quitting = False
+        self._listed: set[str] = set()  # connections whose VMs have been listed
 
         self.proxy = VMFilterModel(self)
         self.proxy.setSourceModel(model)
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
+        self.view.set_empty_state(EmptyState(self.new_vm_action))
 
         self.summary = QLabel()
         self.summary.setObjectName("summary")
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
         self._update_summary()
         self._told_accelerator: set[str] = set()
         hub.connectionChanged.connect(self._explain_accelerator)
+        hub.vmsReset.connect(self._listed_vms)
         hub.connectionChanged.connect(self._update_new_vm)
         hub.connectionRemoved.connect(self._update_new_vm)
         self._update_new_vm()
@@ -223,6 +227,23 @@ class MainWindow(QMainWindow):
         self.new_vm_action.setEnabled(
             any(c.state is State.CONNECTED for c in self.hub.connections())
         )
+        self._update_empty()
+
+    def _listed_vms(self, conn_id: str, _vms: list) -> None:
+        self._listed.add(conn_id)
+        self._update_empty()
+
+    def is_empty(self) -> bool:
+        """Some connection is connected, every connected one has listed its VMs (no
+        flash of 'No VMs yet' while a list is on its way), and none has a VM."""
+        connected = {c.spec.id for c in self.hub.connections() if c.state is State.CONNECTED}
+        self._listed &= connected
+        if not connected or not connected <= self._listed:
+            return False
+        return not any(vm.conn_id in connected for vm in self.model.all_vms())
+
+    def _update_empty(self) -> None:
+        self.view.show_empty(self.is_empty())
 
     def new_vm(self) -> None:
         conn = self.target_connection()
@@ -276,6 +297,7 @@ class MainWindow(QMainWindow):
         running = sum(1 for vm in vms if vm.status.active)
         text = f"{len(vms)} VM{'s' if len(vms) != 1 else ''}, {running} running"
         self.summary.setText(text)
+        self._update_empty()
 
     def _explain_accelerator(self, conn_id: str) -> None:
         """Say once per connection, in the status bar, when guests will run without KVM."""

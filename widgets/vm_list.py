@@ -1,6 +1,7 @@
 """The VM list: a tree view over the VM model, grouped by connection, with a delegate that
 paints each VM as a card (live thumbnail, name, OS, state, CPU sparkline) and each
-connection as a header with its state and accelerator.
+connection as a header with its state and accelerator. With no VM anywhere, the space
+under the headers shows an empty state: a few friendly words and a New VM… button.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import (
+    QAction,
     QColor,
     QFont,
     QFontMetrics,
@@ -21,10 +23,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLabel,
+    QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTreeView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -321,6 +326,51 @@ def group_detail(conn: Connection, vm_count: int = -1) -> str:
     return conn.reason or "Disconnected"
 
 
+class EmptyState(QWidget):
+    """What the list shows with no VM yet: a title, a sentence and a button for the New VM
+    action (it follows the action's text, icon and enabled state)."""
+
+    def __init__(self, action: QAction, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("emptyState")
+        self.action = action
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        self.glyph = QLabel()
+        self.glyph.setPixmap(icon("nido").pixmap(64, 64))
+        self.glyph.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel("No VMs yet")
+        self.title.setObjectName("emptyTitle")
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text = QLabel(
+            "Create one from an operating system's install disc (an ISO file), or bring "
+            "in a disk image you already have."
+        )
+        self.text.setObjectName("emptyText")
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.button = QPushButton()
+        self.button.setObjectName("emptyNewVM")
+        self.button.clicked.connect(action.trigger)
+        self.button.setDefault(True)
+        layout.addWidget(self.glyph)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        action.changed.connect(self._follow_action)
+        self._follow_action()
+
+    def _follow_action(self) -> None:
+        self.button.setText(self.action.text().replace("&", ""))
+        self.button.setIcon(self.action.icon())
+        self.button.setToolTip(self.action.toolTip())
+        self.button.setEnabled(self.action.isEnabled())
+
+
 class VMListView(QTreeView):
     """The tree of connections and VMs; every group starts expanded."""
 
@@ -336,6 +386,46 @@ class VMListView(QTreeView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setAnimated(False)
         self.setIndentation(14)
+        self.empty_state: EmptyState | None = None
+
+    def set_empty_state(self, widget: EmptyState) -> None:
+        """The widget shown in the space under the rows while `show_empty(True)`."""
+        widget.setParent(self.viewport())
+        widget.hide()
+        self.empty_state = widget
+
+    def show_empty(self, on: bool) -> None:
+        if self.empty_state is None:
+            return
+        self.empty_state.setVisible(on)
+        if on:
+            self._place_empty_state()
+
+    def _place_empty_state(self) -> None:
+        """Centred in the space under the last row (the connection headers stay seen)."""
+        widget = getattr(self, "empty_state", None)  # None too while the view is built
+        if widget is None or not widget.isVisible():
+            return
+        area = self.viewport().rect()
+        model = self.model()
+        if model is not None and model.rowCount() > 0:
+            last = model.index(model.rowCount() - 1, 0)
+            area.setTop(self.visualRect(last).bottom() + 1)
+        width = min(420, max(0, area.width() - 40))
+        height = widget.heightForWidth(width)
+        if height < 0:
+            height = widget.sizeHint().height()
+        widget.resize(width, height)
+        top = area.top() + max(12, (area.height() - height) // 2)
+        widget.move(area.left() + (area.width() - width) // 2, top)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_empty_state()
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()
+        self._place_empty_state()
 
     def dataChanged(self, top_left, bottom_right, roles=()) -> None:
         """A stats tick repaints only the sparklines, not whole rows with thumbnails."""

@@ -8,9 +8,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.core import vmops
+from app.core import uris, vmops
+from app.core.connection import ConnectionSpec
 from app.core.vmstate import Action, Status
 from app.qt.models import Role
+from tests.support.testdriver import node_uri
 from tests.widgets.conftest import answer_next_dialog, button_with_text
 
 
@@ -190,3 +192,44 @@ def test_double_click_opens_the_vm_window(env, qtbot) -> None:
     env.window.view.setFocus()
     qtbot.keyClick(env.window.view, Qt.Key.Key_Return)  # the keyboard way
     assert len(opened) == 2 and opened[1].name == "web"
+
+
+def test_an_empty_list_offers_new_vm(make_ui, failures, qtbot, tmp_path) -> None:
+    """No VM on the connected host: a centred message with New VM… in the list's empty
+    space, which goes once a VM appears and comes back when the last one goes."""
+    empty = make_ui(
+        [ConnectionSpec(kind=uris.Kind.CUSTOM, uri=node_uri(tmp_path, []), name="Empty")]
+    )
+    window = empty.window
+    state = window.view.empty_state
+    qtbot.waitUntil(state.isVisible, timeout=5000)
+    assert state.title.text() == "No VMs yet"
+    assert state.button.text() == "New VM…" and state.button.isEnabled()
+    # Centred across the list, under the connection's header.
+    viewport = window.view.viewport().rect()
+    header = window.view.visualRect(window.proxy.index(0, 0))
+    assert state.geometry().top() > header.bottom()
+    assert abs(state.geometry().center().x() - viewport.center().x()) <= 1
+    triggered: list[bool] = []
+    window.new_vm_action.triggered.disconnect(window.new_vm)  # no wizard in this test
+    window.new_vm_action.triggered.connect(lambda *_a: triggered.append(True))
+    state.button.click()
+    assert triggered == [True]  # the button is the New VM action
+    virconn = empty.conn.virconn
+    virconn.defineXML(
+        "<domain type='test'><name>first</name><memory>65536</memory>"
+        "<os><type>hvm</type></os></domain>"
+    )
+    qtbot.waitUntil(lambda: empty.vm_named("first") is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not state.isVisible(), timeout=5000)
+    virconn.lookupByName("first").undefine()
+    qtbot.waitUntil(state.isVisible, timeout=5000)
+    empty.conn.disconnect()  # nothing connected: nothing to offer (the header says why)
+    qtbot.waitUntil(lambda: not state.isVisible(), timeout=5000)
+    assert not window.new_vm_action.isEnabled() and not state.button.isEnabled()
+
+
+def test_a_list_with_vms_shows_no_empty_state(env, qtbot) -> None:
+    assert env.window.view.empty_state is not None
+    assert not env.window.view.empty_state.isVisible()
+    assert not env.window.is_empty()

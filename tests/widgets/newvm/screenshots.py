@@ -1,11 +1,13 @@
-"""Screenshots of every page of the New-VM wizard, for the README and for review:
+"""Screenshots of every page of the New-VM wizard, and of the main window with no VM
+(where New VM… is offered), for the README and for review:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.widgets.newvm.screenshots [DIR]
 
 The wizard runs over hand-made host facts (an embedded-like host: 8 CPUs on 4 cores,
 16 GiB, UEFI, Secure Boot, a TPM, user-mode NAT, a network and a bridge) with a Windows 11
 install disc built with xorriso, so the pictures do not depend on the machine. Nothing is
-created: the Create page is shown with its progress as it looks during a creation.
+created: the Create page is shown with its progress as it looks during a creation, and
+past the point of no return. The main window runs over an empty libvirt test-driver host.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ os.environ.setdefault("LANGUAGE", "C")
 from PySide6.QtWidgets import QApplication
 
 from app.core import uris
-from app.core.connection import Connection, ConnectionSpec
+from app.core.connection import Connection, ConnectionSpec, State
 from app.core.newvm.pool import StorageKind, StorageTarget
+from app.core.settings import Settings
+from tests.support.local import connection_for_tests
+from tests.support.testdriver import node_uri
 from tests.unit.core.newvm.conftest import GIB, make_host
 from tests.unit.core.osdb.conftest import SPECS, build_iso
 from widgets.newvm import NewVMWizard, PageId
@@ -132,13 +137,47 @@ def take(out: Path) -> list[Path]:
     assert wizard.currentId() == PageId.CREATE
     wizard.createProgress.emit("Creating the disk…", 0.35)
     shot("create")
+    wizard.creating = True  # as the engine passes the point of no return
+    assert wizard._gate.commit()
+    wizard._committed(wizard._gate)
+    wizard.createProgress.emit("Starting the VM…", 0.92)
+    shot("create-started")
+    wizard.creating = False
     wizard.hide()
     wizard.deleteLater()
     app.processEvents()
     return shots
 
 
+def take_empty_main_window(out: Path) -> Path:
+    """The main window over a connected host with no VM: the empty state."""
+    from app.qt.bridge import ConnectionHub
+    from app.qt.models import VMTreeModel
+    from widgets.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    work = Path(tempfile.mkdtemp(prefix="nido-shots-"))
+    spec = ConnectionSpec(kind=uris.Kind.CUSTOM, uri=node_uri(work, []), name="This computer")
+    hub = ConnectionHub(
+        Settings(connections=[spec]), save_settings=False, connection_factory=connection_for_tests
+    )
+    model = VMTreeModel(hub)
+    window = MainWindow(hub, model)
+    hub.start()
+    window.show()
+    _wait(app, lambda: hub.connections()[0].state is State.CONNECTED and window.is_empty())
+    _wait(app, window.view.empty_state.isVisible)
+    path = out / "main-window-empty.png"
+    window.grab().save(str(path))
+    window.hide()
+    hub.shutdown()
+    window.deleteLater()
+    app.processEvents()
+    return path
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "resources" / "screenshots"
     for p in take(target):
         print(p)
+    print(take_empty_main_window(target))
