@@ -232,11 +232,10 @@ class Connection:
         return True
 
     def _announce(self, generation: int) -> None:
-        """Tell listeners "connecting" (set by _start_attempt), unless something newer
-        happened since. A quick attempt may already have published its result, which told
-        the listeners; announcing again would repeat that result as if it were new."""
+        """Tell listeners about a state already set, if nothing newer happened since (a
+        quick attempt may have published its result already; _notify tells it once)."""
         with self._lock:
-            if generation != self._generation or self.state is not State.CONNECTING:
+            if generation != self._generation:
                 return
         log.info("connection %s: %s %s", self.spec.label, self.state.value, self.reason)
         self._notify()
