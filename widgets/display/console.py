@@ -139,6 +139,7 @@ class ConsoleView(QWidget):
         self.overlay.startRequested.connect(self.startRequested)
         self.overlay.reconnectRequested.connect(self.controller.reconnect)
         self.overlay.passwordEntered.connect(self.controller.send_password)
+        self.controller.keyringChecked.connect(self.overlay.set_keyring_unavailable)
         self._grab_changed(False)
         self._state_changed(self.controller.state, self.controller.detail)
         self.controller.start()

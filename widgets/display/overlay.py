@@ -1,12 +1,14 @@
 """The card over the display that says what state it is in: connecting, guest not running
-(with Start), asking for a password, disconnected with the reason (with Reconnect), and
-reconnecting. Hidden while the display is connected."""
+(with Start), asking for a password (with the choice to remember it in the desktop
+keyring, greyed out with the reason where there is none), disconnected with the reason
+(with Reconnect), and reconnecting. Hidden while the display is connected."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -36,7 +38,8 @@ class DisplayOverlay(QWidget):
 
     startRequested = Signal()
     reconnectRequested = Signal()
-    passwordEntered = Signal(str)
+    #: (password, remember it in the keyring)
+    passwordEntered = Signal(str, bool)
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -77,6 +80,22 @@ class DisplayOverlay(QWidget):
         self.password.setPlaceholderText("Password")
         self.password.returnPressed.connect(self._submit_password)
         box.addWidget(self.password)
+        self.remember = QCheckBox("Remember in the keyring", card)
+        self.remember.setObjectName("displayRememberPassword")
+        self.remember.setStyleSheet(
+            "QCheckBox { color: #eee; } QCheckBox:disabled { color: #888; }"
+        )
+        box.addWidget(self.remember)
+        self.remember_note = QLabel(card)
+        self.remember_note.setObjectName("displayRememberNote")
+        self.remember_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.remember_note.setWordWrap(True)
+        self.remember_note.setStyleSheet("QLabel { color: #999; }")
+        note_font = self.remember_note.font()
+        note_font.setPointSizeF(note_font.pointSizeF() * 0.9)
+        self.remember_note.setFont(note_font)
+        box.addWidget(self.remember_note)
+        self._keyring_unavailable = ""
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.start_button = QPushButton(icon("start"), "Start", card)
@@ -115,6 +134,8 @@ class DisplayOverlay(QWidget):
         asking = state is DisplayState.PASSWORD
         self.password.setVisible(asking)
         self.password_button.setVisible(asking)
+        self.remember.setVisible(asking)
+        self.remember_note.setVisible(asking and bool(self._keyring_unavailable))
         if not asking:
             self.password.clear()
         self._alpha = 140 if state in _SEE_THROUGH else 235
@@ -125,10 +146,20 @@ class DisplayOverlay(QWidget):
             self.password.setFocus()
         self.update()
 
+    def set_keyring_unavailable(self, why: str) -> None:
+        """Why a password cannot be remembered here ("" when it can): the box is then
+        unticked and greyed out, with the reason under it."""
+        self._keyring_unavailable = why
+        self.remember.setEnabled(not why)
+        if why:
+            self.remember.setChecked(False)
+        self.remember_note.setText(why)
+        self.remember_note.setVisible(bool(why) and self.state is DisplayState.PASSWORD)
+
     def _submit_password(self) -> None:
         text = self.password.text()
         self.password.clear()
-        self.passwordEntered.emit(text)
+        self.passwordEntered.emit(text, self.remember.isEnabled() and self.remember.isChecked())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

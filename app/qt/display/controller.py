@@ -6,6 +6,11 @@ libvirt's blocking calls (reading the domain, opening the graphics socket) run o
 connection's workers through :class:`~app.qt.jobs.Op`; sessions then run on the GUI
 thread. The VM's state comes from the hub's ``vmChanged`` (libvirt events), never from
 polling.
+
+A display that asks for a password gets the one remembered in the desktop keyring first
+(:mod:`.passwords`, on its own worker); if the server refuses it, it is forgotten and the
+person is asked. A password the person types is remembered, when they ask for that, only
+once the server has accepted it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from app.core.connection import State as ConnState
 from app.core.errors import ErrorKind, NidoError
 from app.core.inventory import VMInfo
 from app.qt.bridge import ConnectionHub
+from app.qt.display import passwords
 from app.qt.display.opener import SPICE, VNC, DisplayEndpoint, NoDisplay, open_display
 from app.qt.display.session import DisplaySession
 from app.qt.display.spice import spice_session
@@ -35,6 +41,8 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS_MS = (300, 700, 1500, 3000, 5000)
 #: A server that accepted the socket but never finishes its handshake.
 HANDSHAKE_TIMEOUT_MS = 15_000
+#: A keyring that has not answered by then (waiting to be unlocked, say): ask the person.
+KEYRING_TIMEOUT_MS = 10_000
 
 Opener = Callable[..., DisplayEndpoint]
 SessionFactory = Callable[[DisplayEndpoint, "str | None"], DisplaySession]
@@ -67,6 +75,8 @@ class DisplayController(QObject):
     stateChanged = Signal(object, str)
     #: DisplaySession, or None when there is nothing to show
     sessionChanged = Signal(object)
+    #: str: why a password cannot be remembered here ("" when the keyring works)
+    keyringChecked = Signal(str)
 
     def __init__(
         self,
@@ -86,6 +96,12 @@ class DisplayController(QObject):
         self.detail = ""
         self.session: DisplaySession | None = None
         self._password: str | None = None
+        self._password_from_keyring = False
+        self._remember: str | None = None  # to store once the server accepts it
+        self._keyring_refused = False  # a remembered password failed: do not try it again
+        self._refusal = ""  # why the person is asked again, after a refused password
+        #: Why a password cannot be remembered here; "" when it can (or is not known yet).
+        self.keyring_unavailable = ""
         self._generation = 0
         self._opening = False
         self._attempts = 0
@@ -97,6 +113,10 @@ class DisplayController(QObject):
         self._handshake.setSingleShot(True)
         self._handshake.setInterval(HANDSHAKE_TIMEOUT_MS)
         self._handshake.timeout.connect(self._handshake_timed_out)
+        self._keyring_wait = QTimer(self)
+        self._keyring_wait.setSingleShot(True)
+        self._keyring_wait.setInterval(KEYRING_TIMEOUT_MS)
+        self._keyring_wait.timeout.connect(self._ask_password)
         hub.vmChanged.connect(self._vm_changed)
         hub.vmRemoved.connect(self._vm_removed)
         hub.connectionChanged.connect(self._connection_changed)
@@ -124,8 +144,12 @@ class DisplayController(QObject):
         self._drop_session()
         self._evaluate(force=True)
 
-    def send_password(self, password: str) -> None:
+    def send_password(self, password: str, remember: bool = False) -> None:
+        """The person's answer to the password prompt; with ``remember``, it goes into the
+        keyring once the server accepts it."""
         self._password = password
+        self._password_from_keyring = False
+        self._remember = password if remember else None
         if self.session is not None and self.session.is_open:
             self._set_state(DisplayState.CONNECTING, "Checking the password…")
             self.session.send_password(password)
@@ -237,21 +261,112 @@ class DisplayController(QObject):
         if session is self.session:
             self._handshake.stop()
             self._attempts = 0
+            self._refusal = ""
             self._set_state(DisplayState.CONNECTED)
+            password, self._remember = self._remember, None
+            if password is not None:
+                self._store_password(password)
+
+    # -- passwords -----------------------------------------------------------------------
+    def _keyring_name(self) -> str | None:
+        conn = self.hub.connection(self.vm.conn_id)
+        if conn is None:
+            return None
+        return passwords.account(conn.uri or conn.spec.id, self.vm.uuid)
 
     def _password_required(self, session: DisplaySession) -> None:
         if session is not self.session:
             return
-        # Only asked when no password was given (a remembered one goes in the options).
+        # Only asked when no password was given (one typed before goes in the options).
         self._handshake.stop()
-        self._set_state(DisplayState.PASSWORD, "The display asks for a password.")
+        name = self._keyring_name()
+        if name is None or self._keyring_refused:
+            self._ask_password()
+            return
+        self._set_state(DisplayState.CONNECTING, "Looking for the password in the keyring…")
+        generation = self._generation
+        self._keyring_wait.start()
+        Op(passwords.recall, name, what="read the keyring").success(
+            lambda result: _deliver(self, "_recalled", generation, result)
+        ).failure(
+            lambda err: _deliver(self, "_recalled", generation, passwords.Recall(None, err.summary))
+        ).run_on(passwords.pool())
+
+    def _recalled(self, generation: int, result: passwords.Recall) -> None:
+        self._set_keyring_unavailable(result.unavailable or "")
+        waiting = self._keyring_wait.isActive()
+        self._keyring_wait.stop()
+        session = self.session
+        if (
+            generation != self._generation
+            or self._stopped
+            or not waiting
+            or session is None
+            or not session.is_open
+        ):
+            return  # a late answer: the person is asked already, or the session is gone
+        if result.password is None:
+            self._ask_password()
+            return
+        self._password = result.password
+        self._password_from_keyring = True
+        self._set_state(DisplayState.CONNECTING, "Trying the password remembered in the keyring…")
+        self._handshake.start()
+        session.send_password(result.password)
+
+    def _ask_password(self) -> None:
+        self._keyring_wait.stop()
+        if self.session is None or not self.session.is_open:
+            return
+        self._set_state(DisplayState.PASSWORD, self._refusal or "The display asks for a password.")
+
+    def _set_keyring_unavailable(self, why: str) -> None:
+        if why != self.keyring_unavailable:
+            self.keyring_unavailable = why
+            self.keyringChecked.emit(why)
+
+    def _store_password(self, password: str) -> None:
+        name = self._keyring_name()
+        if name is None:
+            return
+        self._keyring_refused = False
+        Op(passwords.remember, name, password, what="remember the password").failure(
+            lambda err: _deliver(self, "_not_stored", 0, err)
+        ).run_on(passwords.pool())
+
+    def _not_stored(self, _generation: int, err: NidoError) -> None:
+        log.warning("the display password was not remembered: %s", err.summary)
+        self._set_keyring_unavailable(err.summary)
+
+    def _password_refused(self) -> None:
+        """The server refused the password: a remembered one is forgotten for good."""
+        if self._password_from_keyring:
+            self._refusal = (
+                "The display refused the password remembered in the keyring, so Nido forgot it."
+            )
+            self._keyring_refused = True
+            name = self._keyring_name()
+            if name is not None:
+                Op(passwords.forget, name, what="forget the password").failure(
+                    lambda err: log.warning("could not forget the password: %s", err.summary)
+                ).run_on(passwords.pool())
+        elif self._password is not None:
+            self._refusal = "The display refused that password. Try again."
+        self._password = None
+        self._password_from_keyring = False
+        self._remember = None
 
     def _session_closed(self, session: DisplaySession, reason: str) -> None:
         if session is not self.session or not reason or self._stopped:
             return
         self._handshake.stop()
-        if "authentication" in reason.lower() or "password" in reason.lower():
-            self._password = None
+        self._keyring_wait.stop()
+        if (
+            session.auth_failed
+            or "authentication" in reason.lower()
+            or "password" in reason.lower()
+        ):
+            self._password_refused()
         if self.vm.status.active:
             self._schedule_retry(f"The display closed: {reason}.")
         else:
@@ -276,6 +391,7 @@ class DisplayController(QObject):
 
     def _drop_session(self) -> None:
         self._handshake.stop()
+        self._keyring_wait.stop()
         session, self.session = self.session, None
         if session is not None:
             session.close()

@@ -51,6 +51,8 @@ class DisplaySession(QObject):
     closed = Signal(str)
 
     protocol = "none"
+    #: Set when the server refused the password (the session then closes).
+    auth_failed = False
 
     # Subclasses implement the rest.
     @property

@@ -158,6 +158,7 @@ class VncSession(DisplaySession):
             elif kind is events.Bell:
                 self.bell.emit()
             elif kind is events.AuthFailed or kind is events.ProtocolError:
+                self.auth_failed = kind is events.AuthFailed
                 self._close_reason = ev.reason
                 log.warning("VNC connection ended: %s", ev.reason)
                 self.transport.close()

@@ -1,13 +1,16 @@
 """Display-test fixtures: a VNC session over a socketpair whose other end the test plays
-(FakeServer), and a canvas showing it."""
+(FakeServer), a canvas showing it, and console views over the test driver's hub whose
+displays the test serves (``opener``, ``make_view``)."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.qt.display.vnc import VncSession
+from tests.widgets.display.consoles import FakeOpener
 from tests.widgets.display.fakeserver import FakeServer
 from widgets.display.canvas import DisplayCanvas
+from widgets.display.console import ConsoleView
 from widgets.display.geometry import Scaling
 
 FB_W, FB_H = 64, 48
@@ -39,3 +42,31 @@ def canvas(qtbot, fake):
         c.show()
     c.set_session(session)
     return c
+
+
+@pytest.fixture
+def opener():
+    o = FakeOpener()
+    yield o
+    o.close()
+
+
+@pytest.fixture
+def make_view(qtbot, env):
+    made: list[ConsoleView] = []
+
+    def make(name: str, opener=None, fallback=None) -> ConsoleView:
+        vm = env.vm_named(name)
+        kwargs = {"fallback": fallback}
+        if opener is not None:
+            kwargs["opener"] = opener
+        view = ConsoleView(env.hub, vm, **kwargs)
+        qtbot.addWidget(view)
+        view.resize(400, 300)
+        view.show()
+        made.append(view)
+        return view
+
+    yield make
+    for v in made:
+        v.shutdown()

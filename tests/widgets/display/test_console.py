@@ -4,84 +4,19 @@ display; password prompt, screenshot, key combinations, scaling and fullscreen."
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QImage
 
 from app.core.errors import ErrorKind, NidoError
 from app.core.vmstate import Status
 from app.qt.display import controller as controller_module
 from app.qt.display.controller import DisplayState
-from app.qt.display.opener import DisplayEndpoint
-from tests.widgets.display.fakeserver import FakeServer, Key
-from widgets.display.console import ConsoleView, FullscreenWindow
+from tests.widgets.display.consoles import connect
+from tests.widgets.display.fakeserver import Key
+from widgets.display.console import FullscreenWindow
 from widgets.display.geometry import Scaling
 from widgets.vm_window import ConsolePlaceholder, VMWindow
-
-
-class FakeOpener:
-    """Stands in for open_display on the workers: each call makes a socketpair whose
-    server end the test plays."""
-
-    def __init__(self) -> None:
-        self.servers: list[FakeServer] = []
-        self.fail: NidoError | None = None
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, virconn, uuid: str) -> DisplayEndpoint:
-        with self._lock:
-            self.calls += 1
-            if self.fail is not None:
-                raise self.fail
-            server, sock = FakeServer.pair()
-            self.servers.append(server)
-        return DisplayEndpoint("vnc", sock)
-
-    def latest(self) -> FakeServer:
-        with self._lock:
-            return self.servers[-1]
-
-    def close(self) -> None:
-        for s in self.servers:
-            s.close()
-
-
-@pytest.fixture
-def opener():
-    o = FakeOpener()
-    yield o
-    o.close()
-
-
-@pytest.fixture
-def make_view(qtbot, env):
-    made: list[ConsoleView] = []
-
-    def make(name: str, opener=None, fallback=None) -> ConsoleView:
-        vm = env.vm_named(name)
-        kwargs = {"fallback": fallback}
-        if opener is not None:
-            kwargs["opener"] = opener
-        view = ConsoleView(env.hub, vm, **kwargs)
-        qtbot.addWidget(view)
-        view.resize(400, 300)
-        view.show()
-        made.append(view)
-        return view
-
-    yield make
-    for v in made:
-        v.shutdown()
-
-
-def connect(qtbot, view: ConsoleView, opener: FakeOpener, calls: int = 1, **greet) -> FakeServer:
-    qtbot.waitUntil(lambda: opener.calls >= calls and len(opener.servers) >= calls, timeout=3000)
-    server = opener.latest()
-    server.greet(64, 48, **greet)
-    return server
 
 
 def test_connects_and_overlays_follow_the_state(qtbot, make_view, opener, failures) -> None:
