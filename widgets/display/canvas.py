@@ -9,9 +9,11 @@ Input:
 - Keys go when the canvas has focus, as scancodes (see :mod:`widgets.display.keys`).
   While the keyboard is grabbed, window shortcuts do not fire: Ctrl+S goes to the guest.
 - A click grabs the keyboard (and, for a guest with a relative mouse, the pointer);
-  pressing and releasing Ctrl+Alt with no other key releases the grab, so Ctrl+Alt+Del
-  still reaches the guest. Every key the guest saw go down is released when the grab or
-  the focus goes.
+  the release shortcut (:attr:`DisplayCanvas.release_shortcut`, Ctrl+Alt unless the
+  person chose another) gives it back. Modifiers alone release when pressed and released
+  with no other key, so Ctrl+Alt+Del still reaches the guest; a shortcut with a last key
+  (Ctrl+Alt+G) releases as that key goes down, and the guest never sees that key. Every
+  key the guest saw go down is released when the grab or the focus goes.
 - The mouse is absolute (a USB tablet in the guest) or relative (a PS/2 mouse: the
   pointer is grabbed, hidden and kept in the middle, and motions are sent as deltas).
 """
@@ -73,6 +75,9 @@ class DisplayCanvas(QWidget):
         self._down: dict[object, tuple[int, int | None]] = {}
         self._shift_added: set[object] = set()
         self._release_armed = False
+        self.release_shortcut: keys.ReleaseShortcut = keys.DEFAULT_RELEASE
+        #: Keys kept from the guest until they come up (a release shortcut's last key).
+        self._swallowed: set[object] = set()
         self._cursor = CursorImage(None)
         self._has_cursor_shape = False
         self._platform = QGuiApplication.platformName()
@@ -92,6 +97,7 @@ class DisplayCanvas(QWidget):
         self.set_grabbed(False)
         self._down.clear()
         self._shift_added.clear()
+        self._swallowed.clear()
         self._buttons = 0
         self._session = session
         self._has_cursor_shape = False
@@ -236,6 +242,7 @@ class DisplayCanvas(QWidget):
         ):
             self.set_grabbed(False)
         self._release_all()
+        self._swallowed.clear()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self._live():
@@ -243,6 +250,18 @@ class DisplayCanvas(QWidget):
             return
         stroke = self._stroke(event)
         kid = self._key_id(stroke)
+        if kid in self._swallowed:
+            event.accept()
+            return
+        if (
+            self._grabbed
+            and self.release_shortcut.is_key(stroke.keysym)
+            and self.release_shortcut.holds(set(self._down))
+        ):
+            self._swallowed.add(kid)
+            self.set_grabbed(False)
+            event.accept()
+            return
         if event.isAutoRepeat() and kid in self._down:
             self._session.key(True, stroke.keysym, stroke.scancode)  # typematic repeat
             return
@@ -264,13 +283,17 @@ class DisplayCanvas(QWidget):
             return
         stroke = self._stroke(event)
         kid = self._key_id(stroke)
+        if kid in self._swallowed:
+            self._swallowed.discard(kid)
+            event.accept()
+            return
         sent = self._down.pop(kid, None)
         if sent is not None:
             self._session.key(False, *sent)
         if kid in self._shift_added:
             self._shift_added.discard(kid)
             self._session.key(False, keys.SHIFT_KEYSYM, keys.SHIFT_SCANCODE)
-        if self._release_armed and _is_ctrl_or_alt(stroke):
+        if self._release_armed and stroke.scancode in self.release_shortcut.scancodes:
             self._release_armed = False
             self.set_grabbed(False)
         event.accept()
@@ -303,11 +326,9 @@ class DisplayCanvas(QWidget):
         return any(k in keys.SHIFT_SCANCODES for k in self._down)
 
     def _is_release_combo(self) -> bool:
-        """Exactly Ctrl and Alt are down."""
-        down = set(self._down)
-        ctrl = down & keys.CTRL_SCANCODES
-        alt = down & keys.ALT_SCANCODES
-        return bool(ctrl) and bool(alt) and not (down - ctrl - alt)
+        """Exactly the modifiers of a modifiers-alone release shortcut are down."""
+        shortcut = self.release_shortcut
+        return not shortcut.key and shortcut.holds(set(self._down))
 
     def _release_all(self) -> None:
         s = self._session
@@ -448,7 +469,3 @@ class DisplayCanvas(QWidget):
         pixmap.setDevicePixelRatio(dpr)
         scale = self._placement.scale
         return QCursor(pixmap, round(c.hotspot_x * scale), round(c.hotspot_y * scale))
-
-
-def _is_ctrl_or_alt(stroke: keys.KeyStroke) -> bool:
-    return stroke.scancode in keys.CTRL_SCANCODES or stroke.scancode in keys.ALT_SCANCODES

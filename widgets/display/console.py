@@ -4,7 +4,9 @@ Console tab, and fullscreen.
 :class:`ConsoleView` puts together a :class:`~app.qt.display.DisplayController` (the
 display's life: connect, follow the VM, reconnect), a :class:`DisplayCanvas` (painting and
 input) and a :class:`DisplayOverlay` (one card per state), with a toolbar for scaling,
-key combinations, a screenshot and fullscreen, and the keyboard-grab state. When the VM
+key combinations (built in, and custom ones the person records, remembered in the
+settings), the shortcut that releases the keyboard grab (remembered too), a screenshot
+and fullscreen, and the keyboard-grab state. When the VM
 has no display Nido can show (the controller says UNAVAILABLE), it shows the ``fallback``
 widget instead, if it was given one.
 """
@@ -30,10 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.inventory import VMInfo
+from app.core.settings import MAX_CUSTOM_KEYS
 from app.qt.bridge import ConnectionHub
 from app.qt.display.controller import DisplayController, DisplayState, Opener
 from app.qt.display.opener import open_display
-from widgets.display import keys
+from widgets.display import custom_keys, keys
 from widgets.display.canvas import DisplayCanvas
 from widgets.display.geometry import Scaling
 from widgets.display.overlay import DisplayOverlay
@@ -46,7 +49,7 @@ _SCALING_LABELS = {
     Scaling.ALWAYS: "Scale to window",
 }
 GRAB_HINT = "Click the display to grab the keyboard"
-GRABBED_HINT = "Keyboard grabbed · Ctrl+Alt releases"
+GRABBED_HINT = "Keyboard grabbed · {} releases"
 #: Fullscreen toolbar: shown when the pointer touches the top edge, hidden after this.
 TOOLBAR_HIDE_MS = 1500
 
@@ -103,6 +106,7 @@ class ConsoleView(QWidget):
         super().__init__(parent)
         self.setObjectName("consoleView")
         self.vm = vm
+        self.hub = hub
         self.controller = DisplayController(hub, vm, opener=opener, parent=self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -140,6 +144,8 @@ class ConsoleView(QWidget):
         self.overlay.reconnectRequested.connect(self.controller.reconnect)
         self.overlay.passwordEntered.connect(self.controller.send_password)
         self.controller.keyringChecked.connect(self.overlay.set_keyring_unavailable)
+        self._fill_custom_keys()
+        self._apply_release_shortcut()
         self._grab_changed(False)
         self._state_changed(self.controller.state, self.controller.detail)
         self.controller.start()
@@ -163,7 +169,28 @@ class ConsoleView(QWidget):
             action = self.keys_menu.addAction(label)
             action.triggered.connect(lambda _=False, c=codes: self.send_combination(c))
             self.key_actions[label] = action
-        for menu in (self.scaling_menu, self.keys_menu):
+        self._custom_separator = self.keys_menu.addSeparator()
+        #: The remembered custom combinations' actions, by their text in the settings.
+        self.custom_actions: dict[str, QAction] = {}
+        self.custom_action = self.keys_menu.addAction("Custom…")
+        self.custom_action.setObjectName("displayCustomKeys")
+        self.custom_action.triggered.connect(self.ask_custom_keys)
+        self.forget_custom_action = self.keys_menu.addAction("Forget Custom Combinations")
+        self.forget_custom_action.triggered.connect(self.forget_custom_keys)
+        self.keys_menu.aboutToShow.connect(self._fill_custom_keys)
+        self.release_menu = QMenu("Keyboard", self)
+        header = self.release_menu.addAction("Release the grab with:")
+        header.setEnabled(False)
+        release_group = QActionGroup(self)
+        self.release_actions: dict[str, QAction] = {}
+        for shortcut in keys.RELEASE_SHORTCUTS:
+            action = self.release_menu.addAction(shortcut.label)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, s=shortcut: self.set_release_shortcut(s))
+            release_group.addAction(action)
+            self.release_actions[shortcut.id] = action
+        self.release_menu.aboutToShow.connect(self._apply_release_shortcut)
+        for menu in (self.scaling_menu, self.keys_menu, self.release_menu):
             button = QToolButton(tb)
             button.setText(menu.title())
             button.setMenu(menu)
@@ -186,7 +213,11 @@ class ConsoleView(QWidget):
         self.grab_label.setObjectName("displayGrabState")
         self.grab_label.setTextFormat(Qt.TextFormat.PlainText)
         tb.addWidget(self.grab_label)
-        self._live_actions = [self.screenshot_action, *self.key_actions.values()]
+        self._live_actions = [
+            self.screenshot_action,
+            self.custom_action,
+            *self.key_actions.values(),
+        ]
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -211,7 +242,7 @@ class ConsoleView(QWidget):
         self.toolbar.setVisible(not use_fallback)
         self.overlay.show_state(state, detail)
         connected = state is DisplayState.CONNECTED
-        for action in self._live_actions:
+        for action in [*self._live_actions, *self.custom_actions.values()]:
             action.setEnabled(connected)
         if (
             not connected
@@ -223,7 +254,11 @@ class ConsoleView(QWidget):
             self.fallbackShown.emit(use_fallback)
 
     def _grab_changed(self, grabbed: bool) -> None:
-        self.grab_label.setText(GRABBED_HINT if grabbed else GRAB_HINT)
+        if grabbed:  # another console may have changed it meanwhile
+            self._apply_release_shortcut()
+        label = self.canvas.release_shortcut.label
+        self.grab_label.setText(GRABBED_HINT.format(label) if grabbed else GRAB_HINT)
+        self.grab_label.setToolTip(f"{label} releases the keyboard (menu Keyboard).")
         self.grab_label.setStyleSheet("color: #c0392b; font-weight: bold;" if grabbed else "")
         if self._fullscreen is not None:
             self._fullscreen.grab_label.setText(self.grab_label.text())
@@ -240,6 +275,68 @@ class ConsoleView(QWidget):
 
     def send_combination(self, evdev_codes: list[int]) -> None:
         self.canvas.send_keys(keys.combo(evdev_codes))
+
+    # -- custom key combinations -----------------------------------------------------------
+    def _fill_custom_keys(self) -> None:
+        """The remembered combinations, between the built-in ones and "Custom…" (read
+        from the settings each time, so every open console shows the same)."""
+        for action in self.custom_actions.values():
+            self.keys_menu.removeAction(action)
+            action.deleteLater()
+        self.custom_actions = {}
+        connected = self.state is DisplayState.CONNECTED
+        for text in self.hub.settings.custom_keys:
+            try:
+                label, combination = custom_keys.parse(text)
+            except ValueError:
+                log.info("skipping a custom key combination Nido cannot send: %r", text)
+                continue
+            action = QAction(label, self.keys_menu)
+            action.setEnabled(connected)
+            action.triggered.connect(lambda _=False, c=combination: self.canvas.send_keys(c))
+            self.keys_menu.insertAction(self.custom_action, action)
+            self.custom_actions[text] = action
+        self.forget_custom_action.setVisible(bool(self.custom_actions))
+
+    def ask_custom_keys(self) -> custom_keys.CustomKeyDialog:
+        """Open the dialog that records a combination; it is sent (and remembered, if the
+        person keeps the box ticked) when they press Send."""
+        dialog = custom_keys.CustomKeyDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._custom_keys_chosen(dialog))
+        dialog.open()
+        return dialog
+
+    def _custom_keys_chosen(self, dialog: custom_keys.CustomKeyDialog) -> None:
+        if not dialog.combination:
+            return
+        self.canvas.send_keys(dialog.combination)
+        if dialog.keep.isChecked() and dialog.text:
+            kept = [t for t in self.hub.settings.custom_keys if t != dialog.text]
+            self.hub.settings.custom_keys = [*kept, dialog.text][-MAX_CUSTOM_KEYS:]
+            self.hub.save()
+            self._fill_custom_keys()
+
+    def forget_custom_keys(self) -> None:
+        self.hub.settings.custom_keys = []
+        self.hub.save()
+        self._fill_custom_keys()
+
+    # -- grab release ------------------------------------------------------------------------
+    def set_release_shortcut(self, shortcut: keys.ReleaseShortcut) -> None:
+        """Release the keyboard grab with ``shortcut`` from now on, in every console."""
+        self.hub.settings.grab_release = shortcut.id
+        self.hub.save()
+        self._apply_release_shortcut()
+
+    def _apply_release_shortcut(self) -> None:
+        shortcut = keys.release_shortcut(self.hub.settings.grab_release)
+        self.canvas.release_shortcut = shortcut
+        self.release_actions[shortcut.id].setChecked(True)
+        if self.canvas.grabbed:
+            self.grab_label.setText(GRABBED_HINT.format(shortcut.label))
+            if self._fullscreen is not None:
+                self._fullscreen.grab_label.setText(self.grab_label.text())
 
     def screenshot(self) -> QImage:
         """A copy of the guest's screen at its own resolution (null if none)."""

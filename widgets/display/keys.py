@@ -7,6 +7,10 @@ Wayland — that position goes to the guest whatever the host's layout is. Elsew
 ``key()`` as a US keyboard would produce it, with Shift added for characters that need it;
 :attr:`KeyStroke.needs_shift` says so. The keysym goes along for servers that take no
 scancodes.
+
+Also here: the Send Key menu's combinations (built in, and custom ones the person records
+as a Qt key combination, :func:`qt_combo`), and the shortcuts that can release the
+keyboard grab (:data:`RELEASE_SHORTCUTS`).
 """
 
 from __future__ import annotations
@@ -255,3 +259,82 @@ COMBINATIONS: list[tuple[str, list[int]]] = [
     ],
     ("PrintScreen", [keymap.KEY_SYSRQ]),
 ]
+
+
+# -- custom combinations -----------------------------------------------------------------
+#: Modifier flags of a recorded combination → (keysym, evdev code) of the left-hand key,
+#: pressed in this order before the combination's key.
+_MODIFIER_KEYS: list[tuple[Qt.KeyboardModifier, int, int]] = [
+    (Qt.KeyboardModifier.ControlModifier, 0xFFE3, keymap.KEY_LEFTCTRL),
+    (Qt.KeyboardModifier.AltModifier, 0xFFE9, keymap.KEY_LEFTALT),
+    (Qt.KeyboardModifier.ShiftModifier, 0xFFE1, keymap.KEY_LEFTSHIFT),
+    (Qt.KeyboardModifier.MetaModifier, 0xFFEB, keymap.KEY_LEFTMETA),
+]
+_MODIFIER_KEY_INTS = {
+    int(k.value) for k in (K.Key_Control, K.Key_Alt, K.Key_Shift, K.Key_Meta, K.Key_AltGr)
+}
+
+
+def qt_combo(key: int, modifiers: Qt.KeyboardModifier) -> list[tuple[int, int]]:
+    """(keysym, scancode) for each key of a recorded combination (a Qt key with its
+    modifiers), modifiers first, as a US keyboard types it. Raises ValueError for a key
+    that has no scancode (Nido could not send it)."""
+    if key in (0, int(K.Key_unknown.value)) or key in _MODIFIER_KEY_INTS:
+        raise ValueError("A combination needs a key besides its modifiers.")
+    stroke = translate(key, "", modifiers)
+    if stroke.scancode is None:
+        raise ValueError("Nido cannot send this key to a guest.")
+    if stroke.needs_shift:
+        modifiers |= Qt.KeyboardModifier.ShiftModifier
+    out = []
+    for flag, keysym, code in _MODIFIER_KEYS:
+        if modifiers & flag:
+            out.append((keysym, keymap.qnum_from_evdev(code)))
+    out.append((stroke.keysym, stroke.scancode))
+    return out
+
+
+# -- releasing the grab --------------------------------------------------------------------
+RIGHT_CTRL_SCANCODE = 0x9D
+
+
+@dataclass(frozen=True)
+class ReleaseShortcut:
+    """Keys that release the keyboard grab: modifiers pressed and released alone, or
+    modifiers held while a last key goes down (that key never reaches the guest)."""
+
+    id: str  # what the settings keep
+    label: str
+    #: Each set is one modifier: any of its scancodes counts (left or right).
+    modifiers: tuple[frozenset[int], ...]
+    #: The last key's keysym (lower case), or 0 for modifiers alone.
+    key: int = 0
+
+    @property
+    def scancodes(self) -> frozenset[int]:
+        return frozenset().union(*self.modifiers)
+
+    def holds(self, down: set[object]) -> bool:
+        """Exactly this shortcut's modifiers are down (keys by scancode)."""
+        return all(down & group for group in self.modifiers) and not (down - self.scancodes)
+
+    def is_key(self, keysym: int) -> bool:
+        folded = keysym + 0x20 if 0x41 <= keysym <= 0x5A else keysym
+        return bool(self.key) and folded == self.key
+
+
+RELEASE_SHORTCUTS: list[ReleaseShortcut] = [
+    ReleaseShortcut("ctrl+alt", "Ctrl+Alt", (CTRL_SCANCODES, ALT_SCANCODES)),
+    ReleaseShortcut("right-ctrl", "Right Ctrl", (frozenset({RIGHT_CTRL_SCANCODE}),)),
+    ReleaseShortcut("ctrl+alt+g", "Ctrl+Alt+G", (CTRL_SCANCODES, ALT_SCANCODES), key=0x67),
+    ReleaseShortcut("ctrl+shift", "Ctrl+Shift", (CTRL_SCANCODES, SHIFT_SCANCODES)),
+]
+DEFAULT_RELEASE = RELEASE_SHORTCUTS[0]
+
+
+def release_shortcut(shortcut_id: str) -> ReleaseShortcut:
+    """The shortcut with this id, or the default one for an id Nido does not know."""
+    for shortcut in RELEASE_SHORTCUTS:
+        if shortcut.id == shortcut_id:
+            return shortcut
+    return DEFAULT_RELEASE
