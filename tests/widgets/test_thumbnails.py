@@ -1,12 +1,17 @@
 """Thumbnails stay within their CPU budget: unchanged screens are not decoded again, and
-grabs are spaced by what decoding really costs."""
+grabs are spaced by what decoding really costs; a VM with its console open gets its
+thumbnail from the live display instead of libvirt."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize
 
 from app.qt import thumbnails
+from app.qt.display.controller import DisplayState
+from app.qt.live_displays import LIVE
 from app.qt.models import Role
+from tests.widgets.display.consoles import FakeOpener, connect
+from widgets.display.console import ConsoleView
 
 
 def test_unchanged_screen_is_not_decoded_again(env) -> None:
@@ -67,3 +72,72 @@ def test_hidden_window_stops_grabbing(env, qtbot, monkeypatch) -> None:
     assert calls == []
     env.window.show()
     qtbot.waitUntil(lambda: len(calls) > 0, timeout=3000)
+
+
+def test_an_open_console_gives_the_thumbnail_without_libvirt(env, qtbot, monkeypatch) -> None:
+    """While a VM's console is connected, its thumbnail is scaled from the live picture
+    (only when that changed); once the console closes, screenshots take over again."""
+    service = env.window.thumbnails
+    web = env.vm_named("web")
+    opener = FakeOpener()
+    view = ConsoleView(env.hub, web, opener=opener)
+    qtbot.addWidget(view)
+    view.show()
+    try:
+        server = connect(qtbot, view, opener)
+        qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+        server.solid(0, 0, 64, 48, (200, 10, 10))
+        qtbot.waitUntil(lambda: view.screenshot().pixelColor(5, 5).red() == 200, timeout=3000)
+        assert web.key in LIVE and LIVE.frame(web.key) is not None
+
+        service.stop()
+        qtbot.waitUntil(lambda: not service._in_flight, timeout=5000)
+        grabbed: list[str] = []
+        real = thumbnails.grab
+        monkeypatch.setattr(
+            thumbnails,
+            "grab",
+            lambda virconn, uuid, *a: grabbed.append(uuid) or real(virconn, uuid, *a),
+        )
+        set_calls: list[tuple[str, str]] = []
+        real_set = env.model.set_thumbnail
+        monkeypatch.setattr(
+            env.model,
+            "set_thumbnail",
+            lambda conn_id, uuid, image: (
+                set_calls.append((conn_id, uuid)) or real_set(conn_id, uuid, image)
+            ),
+        )
+        service._digests.clear()  # every VM "never shown": each is taken at once
+        service.start()
+        index = env.model.vm_index(web.conn_id, web.uuid)
+
+        def thumb_colour() -> tuple[int, int, int]:
+            image = index.data(Role.THUMBNAIL)
+            if image is None:
+                return (-1, -1, -1)
+            c = image.pixelColor(image.width() // 2, image.height() // 2)
+            return c.red(), c.green(), c.blue()
+
+        qtbot.waitUntil(lambda: thumb_colour() == (200, 10, 10), timeout=3000)
+        image = index.data(Role.THUMBNAIL)
+        assert image.width() <= thumbnails.THUMB_SIZE.width()
+        assert image.height() <= thumbnails.THUMB_SIZE.height()
+        assert web.uuid not in grabbed  # no libvirt screenshot of a VM with a live console
+
+        # An unchanged picture is not scaled again; a changed one is.
+        before = set_calls.count(web.key)
+        assert service._take_live(web.key) and set_calls.count(web.key) == before
+        server.solid(0, 0, 64, 48, (10, 200, 10))
+        qtbot.waitUntil(lambda: view.screenshot().pixelColor(5, 5).green() == 200, timeout=3000)
+        assert service._take_live(web.key)
+        assert thumb_colour() == (10, 200, 10) and set_calls.count(web.key) == before + 1
+    finally:
+        view.shutdown()
+        opener.close()
+
+    # The console closed: libvirt's screenshot is used again.
+    assert web.key not in LIVE and LIVE.frame(web.key) is None
+    service._digests.pop(web.key, None)
+    service.refresh()
+    qtbot.waitUntil(lambda: web.uuid in grabbed, timeout=5000)

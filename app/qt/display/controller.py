@@ -11,6 +11,9 @@ A display that asks for a password gets the one remembered in the desktop keyrin
 (:mod:`.passwords`, on its own worker); if the server refuses it, it is forgotten and the
 person is asked. A password the person types is remembered, when they ask for that, only
 once the server has accepted it.
+
+A connected session is listed in :data:`app.qt.live_displays.LIVE`, so the main window's
+thumbnail of the VM comes from its picture rather than from a libvirt screenshot.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from app.qt.display.session import DisplaySession
 from app.qt.display.spice import spice_session
 from app.qt.display.vnc import VncSession, local_options
 from app.qt.jobs import Op
+from app.qt.live_displays import LIVE
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +265,7 @@ class DisplayController(QObject):
         if session is self.session:
             self._handshake.stop()
             self._attempts = 0
+            LIVE.register(self.vm.key, session)
             self._refusal = ""
             self._set_state(DisplayState.CONNECTED)
             password, self._remember = self._remember, None
@@ -357,6 +362,7 @@ class DisplayController(QObject):
         self._remember = None
 
     def _session_closed(self, session: DisplaySession, reason: str) -> None:
+        LIVE.unregister(self.vm.key, session)
         if session is not self.session or not reason or self._stopped:
             return
         self._handshake.stop()
@@ -375,6 +381,7 @@ class DisplayController(QObject):
     def _handshake_timed_out(self) -> None:
         if self.session is not None:
             session, self.session = self.session, None
+            LIVE.unregister(self.vm.key, session)
             session.close()
             self.sessionChanged.emit(None)
             session.deleteLater()
@@ -394,6 +401,7 @@ class DisplayController(QObject):
         self._keyring_wait.stop()
         session, self.session = self.session, None
         if session is not None:
+            LIVE.unregister(self.vm.key, session)
             session.close()
             self.sessionChanged.emit(None)
             session.deleteLater()
