@@ -25,6 +25,9 @@ class Graphics(Device):
     listen_type = XMLProperty("./listen/@type")
     listen_address = XMLProperty("./listen[@type='address']/@address")
     listen_socket = XMLProperty("./listen[@type='socket']/@socket")
+    listen_network = XMLProperty("./listen[@type='network']/@network")
+    #: The address a network listen resolved to (libvirt fills it in the live XML).
+    listen_network_address = XMLProperty("./listen[@type='network']/@address")
     gl_enable = XMLProperty("./gl/@enable", bool_yes_no)
     gl_rendernode = XMLProperty("./gl/@rendernode")
     image_compression = XMLProperty("./image/@compression", prune=True)
@@ -57,6 +60,12 @@ class Graphics(Device):
             first.set("address", value)
         else:
             self.listen_address = value
+
+    @property
+    def listen_host(self) -> str | None:
+        """The address the server listens on, however the XML says it: the ``listen``
+        attribute, an address listen, or the address a network listen resolved to."""
+        return self.listen or self.listen_network_address
 
 
 class Video(Device):
