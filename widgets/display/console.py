@@ -178,7 +178,8 @@ class ConsoleView(QWidget):
         self.forget_custom_action = self.keys_menu.addAction("Forget Custom Combinations")
         self.forget_custom_action.triggered.connect(self.forget_custom_keys)
         self.keys_menu.aboutToShow.connect(self._fill_custom_keys)
-        self.release_menu = QMenu("Keyboard", self)
+        # The grab state in the toolbar is also the button that picks the release keys.
+        self.release_menu = QMenu("Release Shortcut", self)
         header = self.release_menu.addAction("Release the grab with:")
         header.setEnabled(False)
         release_group = QActionGroup(self)
@@ -190,7 +191,7 @@ class ConsoleView(QWidget):
             release_group.addAction(action)
             self.release_actions[shortcut.id] = action
         self.release_menu.aboutToShow.connect(self._apply_release_shortcut)
-        for menu in (self.scaling_menu, self.keys_menu, self.release_menu):
+        for menu in (self.scaling_menu, self.keys_menu):
             button = QToolButton(tb)
             button.setText(menu.title())
             button.setMenu(menu)
@@ -209,9 +210,11 @@ class ConsoleView(QWidget):
             spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred
         )
         tb.addWidget(spacer)
-        self.grab_label = QLabel(tb)
+        self.grab_label = QToolButton(tb)
         self.grab_label.setObjectName("displayGrabState")
-        self.grab_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.grab_label.setMenu(self.release_menu)
+        self.grab_label.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.grab_label.setAutoRaise(True)
         tb.addWidget(self.grab_label)
         self._live_actions = [
             self.screenshot_action,
@@ -258,7 +261,9 @@ class ConsoleView(QWidget):
             self._apply_release_shortcut()
         label = self.canvas.release_shortcut.label
         self.grab_label.setText(GRABBED_HINT.format(label) if grabbed else GRAB_HINT)
-        self.grab_label.setToolTip(f"{label} releases the keyboard (menu Keyboard).")
+        self.grab_label.setToolTip(
+            f"{label} releases the keyboard grab. Click to choose other keys for it."
+        )
         self.grab_label.setStyleSheet("color: #c0392b; font-weight: bold;" if grabbed else "")
         if self._fullscreen is not None:
             self._fullscreen.grab_label.setText(self.grab_label.text())

@@ -81,7 +81,7 @@ class CustomKeyDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(420)
         self._recorded(self.edit.keySequence())
         self.edit.setFocus()
 
@@ -89,7 +89,7 @@ class CustomKeyDialog(QDialog):
         self.text = ""
         self.combination = []
         if sequence.isEmpty():
-            self._say("Nothing recorded yet.", error=False)
+            self._say("Nothing recorded yet.", faint=True)
         else:
             try:
                 self.combination = to_keys(sequence[0])
@@ -97,9 +97,14 @@ class CustomKeyDialog(QDialog):
                 self._say(str(e), error=True)
             else:
                 self.text = sequence.toString(PORTABLE)
-                self._say(f"Sends {sequence.toString(NATIVE)}.", error=False)
+                self._say(f"Sends {sequence.toString(NATIVE)}.")
         self.send_button.setEnabled(bool(self.combination))
 
-    def _say(self, text: str, *, error: bool) -> None:
+    def _say(self, text: str, *, error: bool = False, faint: bool = False) -> None:
         self.note.setText(text)
-        self.note.setStyleSheet("color: #c0392b;" if error else "color: palette(mid);")
+        if error:
+            self.note.setStyleSheet("color: #c0392b;")
+        elif faint:
+            self.note.setStyleSheet("color: palette(placeholder-text);")
+        else:
+            self.note.setStyleSheet("")

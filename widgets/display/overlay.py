@@ -94,6 +94,12 @@ class DisplayOverlay(QWidget):
         note_font = self.remember_note.font()
         note_font.setPointSizeF(note_font.pointSizeF() * 0.9)
         self.remember_note.setFont(note_font)
+        # Under the box's text, not under the box itself.
+        style = self.remember.style()
+        indent = style.pixelMetric(style.PixelMetric.PM_IndicatorWidth) + style.pixelMetric(
+            style.PixelMetric.PM_CheckBoxLabelSpacing
+        )
+        self.remember_note.setContentsMargins(indent, 0, 0, 0)
         box.addWidget(self.remember_note)
         self._keyring_unavailable = ""
         buttons = QHBoxLayout()

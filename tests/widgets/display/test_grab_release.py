@@ -1,7 +1,7 @@
 """The shortcut that releases the keyboard grab: each choice releases with its own keys and
 not with the others', a last key (Ctrl+Alt+G) never reaches the guest, and the choice made
-in a console's Keyboard menu is kept in the settings, shown in the grab label, and used
-by every console."""
+from the menu of a console's grab label is kept in the settings, shown in that label,
+and used by every console."""
 
 from __future__ import annotations
 
@@ -104,6 +104,7 @@ def test_the_choice_is_kept_shown_and_shared(qtbot, env, make_view, opener) -> N
     qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
     assert env.hub.settings.grab_release == "ctrl+alt"
     assert view.release_actions["ctrl+alt"].isChecked()
+    assert view.grab_label.menu() is view.release_menu  # the grab label picks the keys
     view.release_actions["ctrl+alt+g"].trigger()
     assert env.hub.settings.grab_release == "ctrl+alt+g"
     assert view.release_actions["ctrl+alt+g"].isChecked()
