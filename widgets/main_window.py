@@ -27,6 +27,7 @@ from app.qt.models import Role, VMFilterModel, VMTreeModel, only_live_roles
 from app.qt.thumbnails import ThumbnailService
 from widgets.connection_dialog import ConnectionDialog
 from widgets.icons import icon
+from widgets.preferences import PreferencesDialog
 from widgets.vm_actions import VMActions
 from widgets.vm_list import EmptyState, VMListView, thumbnail_size
 
@@ -126,6 +127,10 @@ class MainWindow(QMainWindow):
         self.thumbnails_action = QAction("Show &Thumbnails", self, checkable=True)
         self.thumbnails_action.setChecked(self.hub.settings.thumbnails)
         self.thumbnails_action.toggled.connect(self._toggle_thumbnails)
+        self.preferences_action = QAction("&Preferences…", self)
+        self.preferences_action.setObjectName("action_preferences")
+        self.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.preferences_action.triggered.connect(self.show_preferences)
         self.about_action = QAction(f"&About {APP_NAME}", self)
         self.about_action.triggered.connect(self._about)
         self.addAction(self.find_action)
@@ -135,6 +140,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_vm_action)
         file_menu.addAction(self.add_connection_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.preferences_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         vm_menu = bar.addMenu("&Virtual Machine")
@@ -317,6 +324,18 @@ class MainWindow(QMainWindow):
             self.thumbnails.stop()
             for vm in self.model.all_vms():
                 self.model.set_thumbnail(vm.conn_id, vm.uuid, None)
+
+    def show_preferences(self) -> PreferencesDialog:
+        dialog = PreferencesDialog(self.hub.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._preferences_changed)
+        dialog.open()
+        return dialog
+
+    def _preferences_changed(self) -> None:
+        # Starts or stops the thumbnails if that choice changed; saves either way.
+        self.thumbnails_action.setChecked(self.hub.settings.thumbnails)
+        self.hub.save()
 
     def _about(self) -> None:
         QMessageBox.about(

@@ -36,3 +36,24 @@ def test_an_unknown_remembered_value_shows_as_ask(qtbot) -> None:
     dialog = PreferencesDialog(settings)
     qtbot.addWidget(dialog)
     assert dialog.chosen_quit() == "ask"
+
+
+def test_the_main_window_applies_and_saves_what_was_chosen(qtbot, env, monkeypatch) -> None:
+    saved: list[tuple[str, bool]] = []
+    monkeypatch.setattr(
+        env.hub,
+        "save",
+        lambda: saved.append((env.hub.settings.quit_embedded_guests, env.hub.settings.thumbnails)),
+    )
+    env.hub.settings.quit_embedded_guests = "leave"
+    assert env.window.thumbnails_action.isChecked()
+    menu_texts = [a.text() for a in env.window.menuBar().actions()[0].menu().actions()]
+    assert "&Preferences…" in menu_texts
+    dialog = env.window.show_preferences()
+    assert dialog.isVisible() and dialog.quit_buttons["leave"].isChecked()
+    dialog.quit_buttons["ask"].click()
+    dialog.thumbnails.click()
+    dialog.accept()
+    assert not env.window.thumbnails_action.isChecked()  # the list stops its thumbnails
+    assert not env.window.thumbnails._on and not env.window.thumbnails._timer.isActive()
+    assert saved and saved[-1] == ("ask", False)
