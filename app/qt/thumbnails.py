@@ -11,9 +11,9 @@ costs about 20 ms of CPU here, so thumbnails live on a budget:
 - nothing is grabbed while the window is hidden or minimised.
 
 A VM whose console is open and connected (its VM window) needs no screenshot at all: its
-thumbnail is scaled from the live display's picture on the GUI thread (well under a
-millisecond for 1080p, see :func:`scale_live`), and only when that picture changed since
-the last one (:mod:`app.qt.display.live`).
+thumbnail is scaled from the live display's picture on the GUI thread (0.07 ms for a 1080p
+screen to 128x72 here, 0.24 ms to 256x144 on HiDPI; see :func:`scale_live`), and only when
+that picture changed since the last one (:mod:`app.qt.live_displays`).
 """
 
 from __future__ import annotations
