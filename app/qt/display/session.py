@@ -100,3 +100,21 @@ class DisplaySession(QObject):
 
     def close(self) -> None:
         raise NotImplementedError
+
+
+#: More changed rectangles than this in one batch are reported as their bounding box: one
+#: repaint of a region is cheaper than hundreds of small ones.
+MAX_DAMAGE_RECTS = 256
+
+Rect = tuple[int, int, int, int]
+
+
+def coalesce_damage(rects: list[Rect]) -> list[Rect]:
+    """``rects`` as they are, or their bounding box when there are too many."""
+    if len(rects) <= MAX_DAMAGE_RECTS:
+        return rects
+    x0 = min(r[0] for r in rects)
+    y0 = min(r[1] for r in rects)
+    x1 = max(r[0] + r[2] for r in rects)
+    y1 = max(r[1] + r[3] for r in rects)
+    return [(x0, y0, x1 - x0, y1 - y0)]

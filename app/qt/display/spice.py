@@ -32,7 +32,7 @@ from PySide6.QtGui import QImage
 
 from app.core.errors import NidoError
 from app.qt.display.opener import SPICE, DisplayEndpoint
-from app.qt.display.session import CursorImage, DisplaySession
+from app.qt.display.session import CursorImage, DisplaySession, coalesce_damage
 from app.qt.display.spice_agent import AgentLink
 from app.qt.display.spice_gi import FdRequest, fd_request_on, load, view_at
 from app.qt.display.spice_input import InputRouter, PacedInput
@@ -44,7 +44,6 @@ _RGB32_FORMATS = {32, 96}  # SPICE_SURFACE_FMT_32_xRGB, SPICE_SURFACE_FMT_32_ARG
 #: A surface side beyond this is refused (spice-client-glib allocates what the server asks).
 MAX_SIDE = 16384
 MAX_CURSOR_SIDE = 512
-MAX_DAMAGE_RECTS = 256
 #: SpiceMouseMode
 _CLIENT_MOUSE = 2
 _EVENT_REASONS = {
@@ -287,9 +286,7 @@ class SpiceSession(DisplaySession):
     def _flush_damage(self) -> None:
         damage, self._damage = self._damage, []
         if damage and self._open and not self._image.isNull():
-            if len(damage) > MAX_DAMAGE_RECTS:
-                damage = [_bounds(damage)]
-            self.damaged.emit(damage)
+            self.damaged.emit(coalesce_damage(damage))
 
     # -- cursor and pointer mode -------------------------------------------------------------
     def _cursor_set(self, _ch: Any, width: int, height: int, hot_x: int, hot_y: int, data: int):
@@ -317,14 +314,6 @@ def cursor_image(width: int, height: int, hot_x: int, hot_y: int, data: int) -> 
     image = QImage(view, width, height, width * 4, QImage.Format.Format_RGBA8888)
     image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
     return CursorImage(image, min(max(hot_x, 0), width - 1), min(max(hot_y, 0), height - 1))
-
-
-def _bounds(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
-    x0 = min(r[0] for r in rects)
-    y0 = min(r[1] for r in rects)
-    x1 = max(r[0] + r[2] for r in rects)
-    y1 = max(r[1] + r[3] for r in rects)
-    return (x0, y0, x1 - x0, y1 - y0)
 
 
 # -- the controller's factory ------------------------------------------------------------------

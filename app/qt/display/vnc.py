@@ -18,13 +18,12 @@ from PySide6.QtGui import QImage
 
 from app.core.rfb import Framebuffer, RFBClient, RFBOptions, events
 from app.core.rfb.client import COMPRESSED_ENCODINGS, LOCAL_ENCODINGS
-from app.qt.display.session import CursorImage, DisplaySession
+from app.qt.display.session import CursorImage, DisplaySession, coalesce_damage
 from app.qt.display.transport import SocketTransport
 
 log = logging.getLogger(__name__)
 
 #: Past this many damaged rectangles in one batch, report their bounding box instead.
-MAX_DAMAGE_RECTS = 256
 #: While one framebuffer update is still arriving (a slow link), show what came at most
 #: this often; a finished update is shown at once.
 PARTIAL_DAMAGE_S = 1 / 30
@@ -177,9 +176,7 @@ class VncSession(DisplaySession):
             return
         self._damage_reported = now
         self._damage = []
-        if len(damage) > MAX_DAMAGE_RECTS:
-            damage = [_bounds(damage)]
-        self.damaged.emit(damage)
+        self.damaged.emit(coalesce_damage(damage))
 
     def _resize(self, width: int, height: int) -> None:
         self._image = QImage()  # never left pointing at the buffer about to be replaced
@@ -212,11 +209,3 @@ def _cursor(ev: events.CursorShape) -> CursorImage:
         ev.pixels, ev.width, ev.height, ev.width * 4, QImage.Format.Format_ARGB32_Premultiplied
     ).copy()
     return CursorImage(img, ev.hotspot_x, ev.hotspot_y)
-
-
-def _bounds(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
-    x0 = min(r[0] for r in rects)
-    y0 = min(r[1] for r in rects)
-    x1 = max(r[0] + r[2] for r in rects)
-    y1 = max(r[1] + r[3] for r in rects)
-    return (x0, y0, x1 - x0, y1 - y0)
