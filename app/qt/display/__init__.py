@@ -4,11 +4,15 @@
 - :mod:`.session` — :class:`DisplaySession`, the seam every protocol implements.
 - :mod:`.vnc` — :class:`VncSession`: the sans-IO RFB client on a transport.
 - :mod:`.opener` — blocking libvirt calls that reach a display (run on workers).
+- :mod:`.spice` (with :mod:`.spice_gi`, :mod:`.spice_input`, :mod:`.spice_agent`) —
+  :class:`SpiceSession`: spice-client-glib in process, one libvirt descriptor per channel.
+- :mod:`.passwords` — display passwords remembered in the desktop keyring (off the GUI
+  thread).
 - :mod:`.controller` — :class:`DisplayController`: one VM's display across its life
   (connect, follow the VM's state, reconnect), as states for the widget's overlays.
 
-SPICE plugs in as another :class:`DisplaySession` with a factory in
-``controller.SESSION_FACTORIES``; the widgets need not change.
+Each protocol is a :class:`DisplaySession` with a factory in
+``controller.SESSION_FACTORIES``; the widgets never ask which protocol they show.
 """
 
 from app.qt.display.controller import DisplayController, DisplayState
