@@ -3,10 +3,16 @@
 :func:`open_display` reads which display the domain has and, for VNC, asks libvirt for a
 socket connected straight to QEMU's VNC server (``virDomainOpenGraphicsFD``): no TCP port,
 no password (the libvirt connection already proves who we are), and it works wherever the
-libvirt connection can pass a descriptor (local connections). Over SSH, TCP or TLS it
-cannot, so the display is reported unavailable there (the VM window then shows its
-screenshot preview) until a TCP or SSH-tunnel opener returns the same
-:class:`DisplayEndpoint` for remote hosts.
+libvirt connection can pass a descriptor (local connections).
+
+Over SSH, TCP or TLS a descriptor cannot cross, so the opener reads where the display
+server listens in the guest's live XML and reaches it itself (:mod:`.route` decides how):
+by TCP, or through an ``ssh -W`` tunnel (:mod:`.tunnel`) for ``qemu+ssh://`` connections.
+The session gets an ordinary socket either way; a tunnel's socket ends its ssh process
+when it closes. Such a display may ask for its password (nothing skips it there). The
+TCP connect and the SSH login happen here too, bounded by
+:data:`~app.qt.display.tunnel.CONNECT_TIMEOUT_S`: on a daemon connection they hold its
+one call lane meanwhile.
 """
 
 from __future__ import annotations
@@ -20,20 +26,15 @@ from dataclasses import dataclass
 
 import libvirt
 
-from app.core.errors import ErrorKind, NidoError
 from app.core.workers import WorkerPool
+from app.core.xml import Graphics
 from app.core.xml.domain import Domain
+from app.qt.display import tunnel
+from app.qt.display.route import SSH, NoDisplay, Route, plan_route
 
 #: Protocols a display endpoint can speak.
 VNC = "vnc"
 SPICE = "spice"
-
-
-class NoDisplay(NidoError):
-    """The guest has no display Nido can show (none at all, or an unknown kind)."""
-
-    def __init__(self, summary: str, details: str = "") -> None:
-        super().__init__(summary, details, ErrorKind.UNSUPPORTED)
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,20 @@ class DisplayEndpoint:
     open_fd: Callable[[], int] | None = None
     #: Where ``open_fd`` runs: the connection's workers (the controller fills it in).
     workers: WorkerPool | None = None
+    #: Reached over the network (TCP or an SSH tunnel), not libvirt's local descriptor:
+    #: bandwidth matters, and the server may ask for its password.
+    remote: bool = False
+
+
+def graphics_devices(xml: str) -> list[Graphics]:
+    """The domain's ``<graphics>`` devices, in order."""
+    devices = Domain.from_xml(xml).devices
+    return list(devices.graphics) if devices is not None else []
 
 
 def graphics_types(xml: str) -> list[str]:
     """The ``<graphics type=...>`` of each graphics device, in order."""
-    devices = Domain.from_xml(xml).devices
-    return [g.type or "" for g in devices.graphics] if devices is not None else []
+    return [g.type or "" for g in graphics_devices(xml)]
 
 
 def open_graphics_fd(dom: libvirt.virDomain, index: int = 0) -> int:
@@ -89,32 +98,63 @@ def passes_descriptors(uri: str) -> bool:
     return not parsed.hostname or transport == "unix"
 
 
-def open_display(virconn: libvirt.virConnect, uuid: str, index: int = 0) -> DisplayEndpoint:
-    """The guest's display ``index``, ready for a session (blocking: run on a worker)."""
-    uri = virconn.getURI()
-    if not passes_descriptors(uri):
-        # Never even try: the call could wait for a descriptor that cannot come, on the
-        # connection's only call lane.
-        raise NoDisplay(
-            "Nido cannot show the live display of a VM on another computer yet.",
-            f"libvirt hands over a display's socket only on a local connection, not on {uri}",
-        )
+def open_display(
+    virconn: libvirt.virConnect, uuid: str, index: int = 0, *, uri: str | None = None
+) -> DisplayEndpoint:
+    """The guest's display ``index``, ready for a session (blocking: run on a worker).
+
+    ``uri`` is where the connection leads, read from ``virconn`` when not given (tests give
+    it to treat a local guest as a remote one)."""
+    if uri is None:
+        uri = virconn.getURI()
+    local = passes_descriptors(uri)
     dom = virconn.lookupByUUIDString(uuid)
-    types = graphics_types(dom.XMLDesc(0))
-    if not types:
+    devices = graphics_devices(dom.XMLDesc(0))
+    if not devices:
         raise NoDisplay(
             "This VM has no graphical display.", "The domain defines no <graphics> device."
         )
-    if index >= len(types):
+    if index >= len(devices):
         raise NoDisplay(f"This VM has no display number {index + 1}.")
-    kind = types[index]
-    if kind == SPICE:
-        return DisplayEndpoint(
-            SPICE, None, index, open_fd=functools.partial(open_graphics_fd, dom, index)
-        )
-    if kind != VNC:
+    graphics = devices[index]
+    kind = graphics.type or ""
+    if kind not in (VNC, SPICE):
         raise NoDisplay(
             f"This VM's display is of type “{kind}”, which Nido cannot show.",
             f"<graphics type='{kind}'> at index {index}",
         )
+    if not local:
+        # Never openGraphicsFD here: the call could wait for a descriptor that cannot
+        # come, on the connection's only call lane.
+        return _open_remote(plan_route(uri, graphics), kind, index)
+    if kind == SPICE:
+        return DisplayEndpoint(
+            SPICE, None, index, open_fd=functools.partial(open_graphics_fd, dom, index)
+        )
     return DisplayEndpoint(VNC, open_graphics_socket(dom, index), index)
+
+
+def _open_remote(route: Route, kind: str, index: int) -> DisplayEndpoint:
+    if kind == SPICE:
+        return DisplayEndpoint(
+            SPICE, None, index, open_fd=functools.partial(open_route_fd, route), remote=True
+        )
+    return DisplayEndpoint(VNC, open_route(route), index, remote=True)
+
+
+def open_route(route: Route) -> socket.socket:
+    """A socket to the display server along ``route`` (blocking). Over SSH it returns once
+    the server has spoken, which VNC servers do first."""
+    if route.kind == SSH:
+        assert route.ssh is not None
+        return tunnel.open_ssh_tunnel(route.argv, route.ssh.host)
+    return tunnel.connect_tcp(route.host, route.port)
+
+
+def open_route_fd(route: Route) -> int:
+    """A descriptor for one more SPICE channel along ``route`` (blocking). The channel owns
+    it; an SSH tunnel's ssh exits when the channel closes it, and is reaped then."""
+    if route.kind == SSH:
+        sock, _ssh = tunnel.start_tunnel(route.argv)  # its watcher thread reaps it
+        return sock.detach()
+    return tunnel.connect_tcp(route.host, route.port).detach()

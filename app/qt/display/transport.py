@@ -1,10 +1,11 @@
 """Non-blocking socket I/O on the GUI thread, for display protocols.
 
-A :class:`SocketTransport` takes a connected stream socket — today the one libvirt's
-``virDomainOpenGraphicsFD`` returns; tomorrow one from TCP or an SSH tunnel, opened on a
-worker just the same — and drives it from Qt's event loop with :class:`QSocketNotifier`,
-in the style of asyncio's transports and protocols: the protocol object is told
-``data_received(bytes)`` and ``connection_lost(reason)``, and calls ``send(bytes)``.
+A :class:`SocketTransport` takes a connected stream socket — the one libvirt's
+``virDomainOpenGraphicsFD`` returns, a TCP connection, or an SSH tunnel's end of a socket
+pair (:mod:`.tunnel`), each opened on a worker — and drives it from Qt's event loop with
+:class:`QSocketNotifier`, in the style of asyncio's transports and protocols: the
+protocol object is told ``data_received(bytes)`` and ``connection_lost(reason)``, and
+calls ``send(bytes)``.
 
 Reads are large (:data:`READ_CHUNK`, 1 MiB): the RFB parser costs about four times less
 per byte fed 1 MiB than 64 KiB at a time. They go into one buffer kept for the transport's
