@@ -4,7 +4,9 @@ The application builds its XML through its own model; tests that only need *a* r
 guest use these literal templates. Every value is escaped, names included. The devices are
 the least a test needs: one vCPU, no disk or network, no USB, no balloon, a standard VGA
 card with a VNC (or SPICE) server that listens nowhere (clients connect with
-``openGraphicsFD``), and optionally the first serial port logged to a file.
+``openGraphicsFD``) or, with ``listen``, on a TCP address with a port libvirt picks
+(``autoport``; the live XML says which), optionally with a password, and optionally the
+first serial port logged to a file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,26 @@ _ACCELS = ("kvm", "qemu")
 GRAPHICS = ("vnc", "spice")
 
 
-def _devices(serial_log: Path | None, graphics: str | None) -> str:
+def _graphics(graphics: str, listen: str | None, password: str | None) -> str:
+    if graphics not in GRAPHICS:
+        raise ValueError(f"graphics must be one of {GRAPHICS} or None, not {graphics!r}")
+    attrs = f"type='{graphics}'"
+    if listen is None:
+        inner = "<listen type='none'/>"
+    else:
+        attrs += f" autoport='yes' listen={quoteattr(listen)}"
+        inner = f"<listen type='address' address={quoteattr(listen)}/>"
+    if password is not None:
+        attrs += f" passwd={quoteattr(password)}"
+    return f"    <graphics {attrs}>\n      {inner}\n    </graphics>"
+
+
+def _devices(
+    serial_log: Path | None,
+    graphics: str | None,
+    listen: str | None = None,
+    password: str | None = None,
+) -> str:
     parts = ["    <controller type='usb' model='none'/>"]
     if serial_log is not None:
         parts.append(
@@ -31,11 +52,7 @@ def _devices(serial_log: Path | None, graphics: str | None) -> str:
             "    </serial>"
         )
     if graphics is not None:
-        if graphics not in GRAPHICS:
-            raise ValueError(f"graphics must be one of {GRAPHICS} or None, not {graphics!r}")
-        parts.append(
-            f"    <graphics type='{graphics}'>\n      <listen type='none'/>\n    </graphics>"
-        )
+        parts.append(_graphics(graphics, listen, password))
     parts += [
         "    <video>\n      <model type='vga' heads='1' primary='yes'/>\n    </video>",
         "    <memballoon model='none'/>",
@@ -78,14 +95,19 @@ def domain_xml(
     serial_log: Path | None = None,
     memory_mib: int = 96,
     graphics: str | None = "vnc",
+    listen: str | None = None,
+    password: str | None = None,
 ) -> str:
-    """XML for ``guest`` booted directly from its kernel and initramfs."""
+    """XML for ``guest`` booted directly from its kernel and initramfs. With ``listen``
+    the display server listens on that TCP address (port chosen by libvirt); with
+    ``password`` it asks for one."""
     os_extra = (
         f"    <kernel>{escape(str(guest.kernel))}</kernel>\n"
         f"    <initrd>{escape(str(guest.initrd))}</initrd>\n"
         f"    <cmdline>{escape(guest.cmdline)}</cmdline>"
     )
-    return _domain(name, accel, memory_mib, os_extra, _devices(serial_log, graphics))
+    devices = _devices(serial_log, graphics, listen, password)
+    return _domain(name, accel, memory_mib, os_extra, devices)
 
 
 def cdrom_domain_xml(

@@ -1,0 +1,123 @@
+"""The display of a guest on "another computer", against real QEMU: TCP, then an SSH tunnel.
+
+The test guest runs on the embedded connection with its VNC server on TCP 127.0.0.1 (a
+port libvirt picks) and a display password. The VM's console is opened twice with the
+opener told that the connection is a remote one — ``qemu+tcp://localhost/system``, then
+``qemu+ssh://tester@localhost/system`` — so it reads the listen address and port from the
+live XML and connects by TCP, then through ``ssh -W`` (a stand-in that bridges its stdio
+to the port, put first on PATH). Each time the overlay asks for the password, the
+guest's colour bars appear in the widget, and after the console shuts down the stand-in
+ssh has exited and been reaped. One guest serves both.
+"""
+
+from __future__ import annotations
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from app.core import uris
+from app.core.connection import ConnectionSpec
+from app.core.xml import Domain
+from app.qt.display.controller import DisplayState
+from app.qt.display.opener import DisplayEndpoint, open_display
+from app.qt.display.tunnel import TunnelSocket
+from tests.guest import accelerator, domain_xml, linux_guest
+from tests.integration.test_display import bars_in_framebuffer, bars_on_screen
+from tests.widgets.display.fakessh import install_fake_ssh, pid_alive
+from widgets.display.console import ConsoleView
+
+pytestmark = pytest.mark.integration
+
+CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s here)
+BARS_TIMEOUT_MS = 90_000
+STATE_TIMEOUT_MS = 30_000
+PASSWORD = "n1do&pw"
+
+
+@pytest.fixture
+def no_keyring():
+    """No keyring: the person is asked for the password at once."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def guest(make_ui, failures, no_keyring, qtbot):
+    env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
+    virconn = env.conn.virconn
+    name = "nido-it-remote-display"
+    xml = domain_xml(name, linux_guest(), accelerator(), listen="127.0.0.1", password=PASSWORD)
+    dom = virconn.defineXML(xml)
+    dom.create()
+
+    def running():
+        vm = env.model.find_vm_by_name(name)
+        return vm is not None and vm.status.active
+
+    qtbot.waitUntil(running, timeout=STATE_TIMEOUT_MS)
+    yield env, env.model.find_vm_by_name(name), dom
+    for d in virconn.listAllDomains():
+        if d.name().startswith("nido-it-"):
+            if d.isActive():
+                d.destroy()
+            d.undefine()
+    assert failures == [], [f.summary for f in failures]
+
+
+def recording_opener(uri: str, opened: list[DisplayEndpoint]):
+    """open_display as if the connection led to ``uri``; what it returned is kept."""
+
+    def opener(virconn, uuid: str, index: int = 0) -> DisplayEndpoint:
+        endpoint = open_display(virconn, uuid, index, uri=uri)
+        opened.append(endpoint)
+        return endpoint
+
+    return opener
+
+
+def console_through(qtbot, env, vm, uri: str) -> tuple[ConsoleView, list[DisplayEndpoint]]:
+    """A console opened through ``uri``, past the password prompt, showing the bars."""
+    opened: list[DisplayEndpoint] = []
+    view = ConsoleView(env.hub, vm, opener=recording_opener(uri, opened))
+    qtbot.addWidget(view)
+    view.resize(960, 600)
+    view.show()
+    qtbot.waitUntil(lambda: view.state is DisplayState.PASSWORD, timeout=STATE_TIMEOUT_MS)
+    assert view.overlay.password.isVisible()
+    view.overlay.password.setText(PASSWORD)
+    view.overlay.password_button.click()
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=STATE_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bars_in_framebuffer(view), timeout=BARS_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bars_on_screen(view), timeout=10_000)
+    return view, opened
+
+
+def test_remote_display_over_tcp_then_an_ssh_tunnel(guest, qtbot, tmp_path, monkeypatch):
+    env, vm, dom = guest
+    [vnc] = Domain.from_xml(dom.XMLDesc(0)).devices.graphics
+    port = vnc.port
+    assert vnc.listen_host == "127.0.0.1" and port is not None and port >= 5900
+
+    # TCP: straight to the port the live XML names.
+    view, opened = console_through(qtbot, env, vm, "qemu+tcp://localhost/system")
+    [endpoint] = opened
+    assert endpoint.remote and not isinstance(endpoint.sock, TunnelSocket)
+    assert endpoint.sock.getpeername() == ("127.0.0.1", port)
+    view.shutdown()
+    assert endpoint.sock.fileno() == -1  # the session closed its socket
+
+    # SSH: through the stand-in ``ssh -W 127.0.0.1:port``, which ends with the console.
+    fake = install_fake_ssh(tmp_path / "bin", monkeypatch)
+    view, opened = console_through(qtbot, env, vm, "qemu+ssh://tester@localhost/system")
+    [endpoint] = opened
+    assert isinstance(endpoint.sock, TunnelSocket) and endpoint.remote
+    [run] = fake.runs()
+    assert run["argv"][-5:] == ["tester", "-W", f"127.0.0.1:{port}", "--", "localhost"]
+    assert "BatchMode=yes" in run["argv"] and pid_alive(run["pid"])
+    view.shutdown()
+    # Closing the session closed the tunnel's socket: the stand-in exited and was reaped.
+    qtbot.waitUntil(lambda: not pid_alive(run["pid"]), timeout=10_000)
+    assert endpoint.sock.tunnel is not None and endpoint.sock.tunnel.process.returncode == 0
