@@ -173,8 +173,10 @@ def open_ssh_tunnel(
     spoken: a VNC server sends its version first, so the first byte proves the login and
     the forward worked. ``host`` is the SSH host, for messages. Blocking."""
     ours, tunnel = start_tunnel(argv)
+    poller = select.poll()  # not select(): descriptors past 1023 are normal in a long run
+    poller.register(ours, select.POLLIN)
     try:
-        readable, _, _ = select.select([ours], [], [], timeout)
+        readable = poller.poll(timeout * 1000)
         first = ours.recv(1, socket.MSG_PEEK) if readable else None
     except OSError as e:
         first = b""
@@ -216,8 +218,12 @@ def ssh_failure(host: str, argv: Sequence[str], stderr: str) -> NidoError:
             details,
             ErrorKind.UNREACHABLE,
         )
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    said = f": {lines[-1].strip()}" if lines else "."
     return NidoError(
-        f"The SSH connection to {host} for the display failed.", details, ErrorKind.UNREACHABLE
+        f"The SSH connection to {host} for the display failed{said}",
+        details,
+        ErrorKind.UNREACHABLE,
     )
 
 

@@ -262,6 +262,18 @@ def test_a_tunnel_whose_display_never_speaks_times_out(fake_ssh) -> None:
         silent.close()
 
 
+def test_other_ssh_failures_quote_ssh() -> None:
+    err = tunnel.ssh_failure(
+        "server", ("ssh", "server"), "ssh: connect to host server port 22: Connection refused"
+    )
+    assert err.kind is ErrorKind.UNREACHABLE
+    assert err.summary == (
+        "The SSH connection to server for the display failed: "
+        "ssh: connect to host server port 22: Connection refused"
+    )
+    assert err.details == "ssh server\nssh: connect to host server port 22: Connection refused"
+
+
 def test_missing_ssh_program_says_so(tmp_path: Path) -> None:
     uri = f"qemu+ssh://server/system?command={tmp_path}/no-ssh"
     with pytest.raises(NidoError) as caught:
