@@ -39,7 +39,7 @@ def _graphics(graphics: str, listen: str | None, password: str | None) -> str:
 
 def _devices(
     serial_log: Path | None,
-    graphics: str | None,
+    graphics: str | tuple[str, ...] | None,
     listen: str | None = None,
     password: str | None = None,
 ) -> str:
@@ -51,8 +51,9 @@ def _devices(
             "      <target port='0'/>\n"
             "    </serial>"
         )
-    if graphics is not None:
-        parts.append(_graphics(graphics, listen, password))
+    kinds = (graphics,) if isinstance(graphics, str) else graphics or ()
+    for i, kind in enumerate(kinds):
+        parts.append(_graphics(kind, listen, password if i == 0 else None))
     parts += [
         "    <video>\n      <model type='vga' heads='1' primary='yes'/>\n    </video>",
         "    <memballoon model='none'/>",
@@ -94,13 +95,13 @@ def domain_xml(
     *,
     serial_log: Path | None = None,
     memory_mib: int = 96,
-    graphics: str | None = "vnc",
+    graphics: str | tuple[str, ...] | None = "vnc",
     listen: str | None = None,
     password: str | None = None,
 ) -> str:
-    """XML for ``guest`` booted directly from its kernel and initramfs. With ``listen``
-    the display server listens on that TCP address (port chosen by libvirt); with
-    ``password`` it asks for one."""
+    """XML for ``guest`` booted directly from its kernel and initramfs. ``graphics`` may
+    name several display servers (``("vnc", "spice")``). With ``listen`` they listen on
+    that TCP address (ports chosen by libvirt); with ``password`` the first asks for one."""
     os_extra = (
         f"    <kernel>{escape(str(guest.kernel))}</kernel>\n"
         f"    <initrd>{escape(str(guest.initrd))}</initrd>\n"

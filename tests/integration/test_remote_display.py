@@ -7,7 +7,8 @@ opener told that the connection is a remote one — ``qemu+tcp://localhost/syste
 live XML and connects by TCP, then through ``ssh -W`` (a stand-in that bridges its stdio
 to the port, put first on PATH). Each time the overlay asks for the password, the
 guest's colour bars appear in the widget, and after the console shuts down the stand-in
-ssh has exited and been reaped. One guest serves both.
+ssh has exited and been reaped. Then the guest's second display, SPICE, is shown over
+SSH the same way, with one tunnel per SPICE channel. One guest serves all three.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from app.qt.display.opener import DisplayEndpoint, open_display
 from app.qt.display.tunnel import TunnelSocket
 from tests.guest import accelerator, domain_xml, linux_guest
 from tests.integration.test_display import bars_in_framebuffer, bars_on_screen
+from tests.integration.test_spice_display import bars_in_surface
 from tests.widgets.display.fakessh import install_fake_ssh, pid_alive
 from widgets.display.console import ConsoleView
 
@@ -33,6 +35,7 @@ CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s 
 BARS_TIMEOUT_MS = 90_000
 STATE_TIMEOUT_MS = 30_000
 PASSWORD = "n1do&pw"
+SSH_URI = "qemu+ssh://tester@localhost/system"
 
 
 @pytest.fixture
@@ -49,7 +52,14 @@ def guest(make_ui, failures, no_keyring, qtbot):
     env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
     virconn = env.conn.virconn
     name = "nido-it-remote-display"
-    xml = domain_xml(name, linux_guest(), accelerator(), listen="127.0.0.1", password=PASSWORD)
+    xml = domain_xml(
+        name,
+        linux_guest(),
+        accelerator(),
+        graphics=("vnc", "spice"),
+        listen="127.0.0.1",
+        password=PASSWORD,  # the VNC server's
+    )
     dom = virconn.defineXML(xml)
     dom.create()
 
@@ -67,11 +77,12 @@ def guest(make_ui, failures, no_keyring, qtbot):
     assert failures == [], [f.summary for f in failures]
 
 
-def recording_opener(uri: str, opened: list[DisplayEndpoint]):
-    """open_display as if the connection led to ``uri``; what it returned is kept."""
+def recording_opener(uri: str, opened: list[DisplayEndpoint], display: int = 0):
+    """open_display of display number ``display`` as if the connection led to ``uri``;
+    what it returned is kept."""
 
     def opener(virconn, uuid: str, index: int = 0) -> DisplayEndpoint:
-        endpoint = open_display(virconn, uuid, index, uri=uri)
+        endpoint = open_display(virconn, uuid, display, uri=uri)
         opened.append(endpoint)
         return endpoint
 
@@ -95,11 +106,12 @@ def console_through(qtbot, env, vm, uri: str) -> tuple[ConsoleView, list[Display
     return view, opened
 
 
-def test_remote_display_over_tcp_then_an_ssh_tunnel(guest, qtbot, tmp_path, monkeypatch):
+def test_remote_display_over_tcp_then_ssh_tunnels(guest, qtbot, tmp_path, monkeypatch):
     env, vm, dom = guest
-    [vnc] = Domain.from_xml(dom.XMLDesc(0)).devices.graphics
+    vnc, spice = Domain.from_xml(dom.XMLDesc(0)).devices.graphics
     port = vnc.port
     assert vnc.listen_host == "127.0.0.1" and port is not None and port >= 5900
+    assert spice.listen_host == "127.0.0.1" and spice.port not in (None, port)
 
     # TCP: straight to the port the live XML names.
     view, opened = console_through(qtbot, env, vm, "qemu+tcp://localhost/system")
@@ -111,7 +123,7 @@ def test_remote_display_over_tcp_then_an_ssh_tunnel(guest, qtbot, tmp_path, monk
 
     # SSH: through the stand-in ``ssh -W 127.0.0.1:port``, which ends with the console.
     fake = install_fake_ssh(tmp_path / "bin", monkeypatch)
-    view, opened = console_through(qtbot, env, vm, "qemu+ssh://tester@localhost/system")
+    view, opened = console_through(qtbot, env, vm, SSH_URI)
     [endpoint] = opened
     assert isinstance(endpoint.sock, TunnelSocket) and endpoint.remote
     [run] = fake.runs()
@@ -121,3 +133,24 @@ def test_remote_display_over_tcp_then_an_ssh_tunnel(guest, qtbot, tmp_path, monk
     # Closing the session closed the tunnel's socket: the stand-in exited and was reaped.
     qtbot.waitUntil(lambda: not pid_alive(run["pid"]), timeout=10_000)
     assert endpoint.sock.tunnel is not None and endpoint.sock.tunnel.process.returncode == 0
+
+    # SPICE, the guest's second display, over SSH: a stand-in ssh per channel, each
+    # ended and reaped with the console.
+    before = len(fake.runs())
+    opened = []
+    view = ConsoleView(env.hub, vm, opener=recording_opener(SSH_URI, opened, display=1))
+    qtbot.addWidget(view)
+    view.resize(960, 600)
+    view.show()
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=STATE_TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: view.canvas.session is not None and bars_in_surface(view.canvas.session),
+        timeout=BARS_TIMEOUT_MS,
+    )
+    qtbot.waitUntil(lambda: bars_on_screen(view), timeout=10_000)
+    assert [e.protocol for e in opened] == ["spice"] and opened[0].remote
+    runs = fake.runs()[before:]
+    assert len(runs) >= 2  # main and display channels at least
+    assert {r["argv"][-3] for r in runs} == {f"127.0.0.1:{spice.port}"}
+    view.shutdown()
+    qtbot.waitUntil(lambda: not any(pid_alive(r["pid"]) for r in runs), timeout=10_000)
