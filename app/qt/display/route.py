@@ -158,6 +158,13 @@ def plan_route(uri: str, graphics: Graphics) -> Route:
                 "support yet. Give it a plain port in the VM's settings.",
                 f"tlsPort={graphics.tls_port}, no port, on {uri}",
             )
+        if graphics.autoport:
+            # libvirt picks the port when QEMU starts: not running (yet, or any more).
+            raise NidoError(
+                f"This VM's {kind} display has no port yet; is the VM running?",
+                f"<graphics type='{graphics.type}' autoport='yes' port='{port}'> on {uri}",
+                ErrorKind.INVALID_STATE,
+            )
         raise RemoteDisplayRefused(
             f"This VM's {kind} display has no network port {where}.",
             f"<graphics type='{graphics.type}' port='{port}'> in the live XML on {uri}",

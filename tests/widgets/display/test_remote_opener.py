@@ -100,7 +100,11 @@ def test_reachable_displays_get_a_route(uri: str, xml: str, kind: str, host: str
             "<graphics type='spice' port='-1' tlsPort='5901' autoport='yes'/>",
             ["only TLS", "plain port"],
         ),
-        ("qemu+ssh://server/system", vnc(-1), ["no network port on server"]),
+        (
+            "qemu+ssh://server/system",
+            "<graphics type='vnc' port='-1' autoport='no'/>",
+            ["no network port on server"],
+        ),
     ],
 )
 def test_unreachable_displays_are_refused_with_the_reason(uri: str, xml: str, words: list[str]):
@@ -110,6 +114,14 @@ def test_unreachable_displays_are_refused_with_the_reason(uri: str, xml: str, wo
     for word in words:
         assert word in caught.value.summary
     assert uri in caught.value.details
+
+
+def test_an_autoport_not_assigned_yet_is_worth_retrying() -> None:
+    with pytest.raises(NidoError) as caught:
+        route_for("qemu+ssh://server/system", vnc(-1))
+    assert not isinstance(caught.value, RemoteDisplayRefused)
+    assert caught.value.kind is ErrorKind.INVALID_STATE
+    assert "no port yet" in caught.value.summary
 
 
 def test_ssh_command_line() -> None:
