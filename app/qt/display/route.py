@@ -30,8 +30,9 @@ SSH_TRANSPORTS = frozenset({"ssh", "libssh", "libssh2"})
 LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "127.0.0.1", "::1"})
 #: QEMU's default VNC/SPICE listen address when the XML names none (qemu.conf vnc_listen).
 DEFAULT_LISTEN = "127.0.0.1"
-#: An SSH connection that does not come up by then fails (ssh's ConnectTimeout, seconds).
-SSH_CONNECT_TIMEOUT_S = 15
+#: An SSH connection that does not come up by then fails (ssh's ConnectTimeout, seconds):
+#: sooner than the opener stops waiting (tunnel.CONNECT_TIMEOUT_S), so ssh says why.
+SSH_CONNECT_TIMEOUT_S = 8
 
 TCP = "tcp"
 SSH = "ssh"

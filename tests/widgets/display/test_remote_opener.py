@@ -41,7 +41,7 @@ def route_for(uri: str, xml: str):
     return plan_route(uri, graphics(xml).devices.graphics[0])
 
 
-BASE_SSH = ("ssh", "-T", "-e", "none", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15")
+BASE_SSH = ("ssh", "-T", "-e", "none", "-o", "BatchMode=yes", "-o", "ConnectTimeout=8")
 
 
 # -- the decision ----------------------------------------------------------------------------
