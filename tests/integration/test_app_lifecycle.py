@@ -12,8 +12,6 @@ import libvirt
 import pytest
 from PySide6.QtWidgets import QCheckBox
 
-from app.core import uris
-from app.core.connection import ConnectionSpec
 from app.core.vmstate import Action, Status
 from app.core.xml.devices import Disk
 from app.core.xml.domain import Domain
@@ -25,25 +23,8 @@ from widgets.vm_list import group_detail
 
 pytestmark = pytest.mark.integration
 
-CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s here)
 BOOT_TIMEOUT_S = 90.0
 STATE_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def local(make_ui, failures):
-    env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
-    hub, model, window, conn = env.hub, env.model, env.window, env.conn
-    print(f"\nThis computer: {conn.mode_text}; accelerator {conn.accelerator.label}")
-    yield hub, model, window, conn
-    virconn = conn.virconn
-    if virconn is not None:
-        for dom in virconn.listAllDomains():
-            if dom.name().startswith("nido-it-"):
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
-    assert failures == [], [f.summary for f in failures]
 
 
 def define_guest(conn, name: str, tmp_path: Path) -> tuple[Path, Path]:
@@ -87,8 +68,9 @@ def enabled(window) -> set[Action]:
     return {a for a, qa in window.vm_actions.actions.items() if qa.isEnabled()}
 
 
-def test_the_whole_life_of_a_real_guest(local, qtbot, tmp_path) -> None:
-    hub, model, window, conn = local
+def test_the_whole_life_of_a_real_guest(this_computer, qtbot, tmp_path) -> None:
+    env = this_computer
+    hub, model, window, conn = env.hub, env.model, env.window, env.conn
     name = "nido-it-life"
     assert conn.mode_text == "embedded, no daemon"
     assert group_detail(conn).startswith("embedded, no daemon · ")
@@ -170,8 +152,8 @@ def test_the_whole_life_of_a_real_guest(local, qtbot, tmp_path) -> None:
         conn.virconn.lookupByName(name)
 
 
-def test_the_window_says_why_guests_run_without_kvm(local, qtbot) -> None:
-    _hub, _model, window, conn = local
+def test_the_window_says_why_guests_run_without_kvm(this_computer, qtbot) -> None:
+    window, conn = this_computer.window, this_computer.conn
     if conn.accelerator.is_kvm:
         pytest.skip("this host really has KVM")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() != "", timeout=2000)

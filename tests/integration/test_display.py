@@ -21,8 +21,6 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from app.core import uris
-from app.core.connection import ConnectionSpec
 from app.qt.display.controller import DisplayState
 from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
 from tests.guest.linux import BARS, FB_HEIGHT, FB_WIDTH, PATTERN_FIRST_ROW
@@ -30,24 +28,9 @@ from widgets.vm_window import VMWindow
 
 pytestmark = pytest.mark.integration
 
-CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s here)
 BOOT_TIMEOUT_MS = 90_000
 STATE_TIMEOUT_MS = 60_000
 BAR_ROW = PATTERN_FIRST_ROW + 80
-
-
-@pytest.fixture
-def local(make_ui, failures):
-    env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
-    yield env.hub, env.model, env.conn
-    virconn = env.conn.virconn
-    if virconn is not None:
-        for dom in virconn.listAllDomains():
-            if dom.name().startswith("nido-it-"):
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefine()
-    assert failures == [], [f.summary for f in failures]
 
 
 def in_serial(path: Path, text: str) -> bool:
@@ -100,8 +83,8 @@ def save_shot(vmw, tmp_path: Path, name: str) -> Path:
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support grabbing the (keyboard|mouse)")
-def test_live_console_of_a_real_guest(local, qtbot, tmp_path: Path) -> None:
-    hub, model, conn = local
+def test_live_console_of_a_real_guest(this_computer, qtbot, tmp_path: Path) -> None:
+    hub, model, conn = this_computer.hub, this_computer.model, this_computer.conn
     name = "nido-it-display"
     serial = tmp_path / "serial.log"
     conn.virconn.defineXML(domain_xml(name, linux_guest(), accelerator(), serial_log=serial))

@@ -34,6 +34,8 @@ from tests.unit.core.newvm.fakes import Faults, Faulty
 pytestmark = pytest.mark.integration
 
 GIB = 1024**3
+
+
 @pytest.fixture(scope="module")
 def env() -> Iterator[tuple[libvirt.virConnect, newvm.HostFacts, bool, Path]]:
     root = uris.embed_root()

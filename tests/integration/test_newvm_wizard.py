@@ -17,8 +17,7 @@ from pathlib import Path
 import libvirt
 import pytest
 
-from app.core import newvm, uris
-from app.core.connection import ConnectionSpec
+from app.core import newvm
 from app.core.newvm import NICSource, PortForward
 from app.core.newvm.checks import port_problem
 from app.core.osdb import Firmware
@@ -29,7 +28,6 @@ from widgets.newvm import NewVMWizard, PageId
 
 pytestmark = pytest.mark.integration
 
-CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s here)
 CREATE_TIMEOUT_MS = 60_000
 GIB = 1024**3
 MIB = 1024**2
@@ -53,29 +51,8 @@ def swtpm_pids(uuid: str) -> list[int]:
     return pids
 
 
-@pytest.fixture
-def local(make_ui, failures):
-    env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
-    yield env
-    virconn = env.conn.virconn
-    if virconn is not None:
-        for dom in virconn.listAllDomains():
-            if dom.name().startswith("nido-it-wizard"):
-                disks = [d.source_file for d in Domain.from_xml(dom.XMLDesc(0)).devices.disks]
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefineFlags(
-                    libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_TPM
-                )
-                for path in disks:
-                    if path and path.endswith(".qcow2"):
-                        with contextlib.suppress(FileNotFoundError):
-                            os.unlink(path)
-    assert failures == [], [f.summary for f in failures]
-
-
-def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(local, qtbot) -> None:
-    window, model, conn = local.window, local.model, local.conn
+def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(this_computer, qtbot) -> None:
+    window, model, conn = this_computer.window, this_computer.model, this_computer.conn
     opened = []
     window.openVM.connect(opened.append)
     qtbot.waitUntil(window.new_vm_action.isEnabled)
@@ -185,10 +162,10 @@ def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(local, qtbot) -
     assert all(n.source is NICSource.USER for n in wizard.spec.nics)
 
 
-def test_importing_a_vmdk_converts_it_with_progress(local, qtbot, tmp_path) -> None:
+def test_importing_a_vmdk_converts_it_with_progress(this_computer, qtbot, tmp_path) -> None:
     """A VMDK is converted to qcow2 in the connection's storage (qemu-img, with progress),
     the original stays as it was, and the guest starts from the converted disk."""
-    window, conn = local.window, local.conn
+    window, conn = this_computer.window, this_computer.conn
     vmdk = tmp_path / "appliance.vmdk"
     subprocess.run(
         ["qemu-img", "create", "-q", "-f", "vmdk", str(vmdk), "256M"], check=True, timeout=30

@@ -24,8 +24,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.core import uris
-from app.core.connection import ConnectionSpec
 from app.qt.display.controller import DisplayController, DisplayState
 from app.qt.display.spice import SpiceSession
 from app.qt.display.spice_gi import libvirt_fd_request
@@ -35,26 +33,11 @@ from widgets.display.canvas import DisplayCanvas
 
 pytestmark = pytest.mark.integration
 
-CONNECT_TIMEOUT_MS = 90_000  # the first open of a fresh root probes QEMU (~8 s here)
 BAR_ROW = PATTERN_FIRST_ROW + 80
 
 
 def spice_domain_xml(name: str, serial: Path) -> str:
     return domain_xml(name, linux_guest(), accelerator(), serial_log=serial, graphics="spice")
-
-
-@pytest.fixture
-def local(make_ui, failures):
-    env = make_ui([ConnectionSpec(kind=uris.Kind.LOCAL)], connect_timeout=CONNECT_TIMEOUT_MS)
-    yield env
-    virconn = env.conn.virconn
-    if virconn is not None:
-        for dom in virconn.listAllDomains():
-            if dom.name().startswith("nido-it-"):
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefine()
-    assert failures == [], [f.summary for f in failures]
 
 
 def rgb(image, x: int, y: int) -> tuple[int, int, int]:
@@ -103,9 +86,10 @@ def open_fds() -> int:
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support grabbing the (keyboard|mouse)")
-def test_spice_display_of_a_real_guest(local, qtbot, tmp_path: Path) -> None:
+def test_spice_display_of_a_real_guest(this_computer, qtbot, tmp_path: Path) -> None:
     """One guest: a SpiceSession on its own, then the display controller as the VM window
     uses it (the app's opener and session factories), across a forced off and a restart."""
+    local = this_computer
     conn, model = local.conn, local.model
     name = "nido-it-spice"
     serial = tmp_path / "serial.log"

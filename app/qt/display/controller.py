@@ -34,7 +34,7 @@ from app.qt.display import passwords
 from app.qt.display.opener import SPICE, VNC, DisplayEndpoint, NoDisplay, open_display
 from app.qt.display.session import DisplaySession
 from app.qt.display.spice import spice_session
-from app.qt.display.vnc import VncSession, local_options
+from app.qt.display.vnc import VncSession, local_options, remote_options
 from app.qt.jobs import Op
 from app.qt.live_displays import LIVE
 
@@ -54,7 +54,9 @@ SessionFactory = Callable[[DisplayEndpoint, "str | None"], DisplaySession]
 
 def _vnc_session(endpoint: DisplayEndpoint, password: str | None) -> DisplaySession:
     assert endpoint.sock is not None
-    return VncSession(endpoint.sock, local_options(password))
+    # A local socket is cheapest in Raw; TCP or a tunnel wants compression (Tight/JPEG).
+    options = remote_options(password) if endpoint.remote else local_options(password)
+    return VncSession(endpoint.sock, options)
 
 
 #: Protocols Nido can show, by endpoint protocol. SPICE loads spice-client-glib only when
