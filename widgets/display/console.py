@@ -436,7 +436,12 @@ class FullscreenWindow(QWidget):
         self.leave_action.setShortcut(QKeySequence(Qt.Key.Key_F11))
         self.leave_action.triggered.connect(self.leave)
         self.addAction(self.leave_action)  # its shortcut works while the bar is hidden
-        self.grab_label = QLabel(self.bar)
+        # As in the console's toolbar: the grab state, and the menu of release keys.
+        self.grab_label = QToolButton(self.bar)
+        self.grab_label.setObjectName("fullscreenGrabState")
+        self.grab_label.setMenu(console.release_menu)
+        self.grab_label.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.grab_label.setAutoRaise(True)
         self.bar.addWidget(self.grab_label)
         self.bar.adjustSize()
         self.bar.hide()

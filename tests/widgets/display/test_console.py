@@ -228,3 +228,19 @@ def test_the_guest_is_offered_the_size_of_the_view(qtbot, make_view, opener, mon
     dpr = view.area.devicePixelRatioF()
     assert offered[-1] == (round(view.area.width() * dpr), round(view.area.height() * dpr))
     assert view.area.width() > 400  # the view really grew with the window
+
+
+def test_fullscreen_offers_the_release_shortcut_menu_too(qtbot, make_view, opener) -> None:
+    view = make_view("web", opener)
+    connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    view.set_fullscreen(True)
+    window = view.area.window()
+    assert isinstance(window, FullscreenWindow)
+    assert window.grab_label.menu() is view.release_menu
+    assert window.grab_label.text() == view.grab_label.text()
+    other = next(a for a in view.release_actions.values() if not a.isChecked())
+    other.trigger()  # chosen from the fullscreen bar's menu: the same actions
+    assert view.hub.settings.grab_release != "ctrl+alt"
+    assert view.canvas.release_shortcut.label == other.text()
+    view.set_fullscreen(False)
