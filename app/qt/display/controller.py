@@ -159,6 +159,10 @@ class DisplayController(QObject):
         if self.session is not None and self.session.is_open:
             self._set_state(DisplayState.CONNECTING, "Checking the password…")
             self.session.send_password(password)
+        elif self.state is DisplayState.PASSWORD and self.vm.status.active:
+            # The protocol asked by refusing (SPICE): connect again, with the password.
+            self._attempts = 0
+            self._open()
 
     # -- state ---------------------------------------------------------------------------
     def _set_state(self, state: DisplayState, detail: str = "") -> None:
@@ -375,6 +379,14 @@ class DisplayController(QObject):
             or "password" in reason.lower()
         ):
             self._password_refused()
+            if session.protocol == SPICE and self.vm.status.active:
+                # SPICE cannot ask during its handshake: a refused connection is the
+                # question. The answer opens a new session with the password.
+                self._drop_session()
+                self._set_state(
+                    DisplayState.PASSWORD, self._refusal or "The display asks for a password."
+                )
+                return
         if self.vm.status.active:
             self._schedule_retry(f"The display closed: {reason}.")
         else:
