@@ -3,6 +3,8 @@ connection is the question; the person's answer opens a new session with it."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 
@@ -17,7 +19,7 @@ class RefusingSession(DisplaySession):
     """Stands in for SpiceSession against a server that wants ``RIGHT``."""
 
     protocol = "spice"
-    made: list[str | None] = []
+    made: ClassVar[list[str | None]] = []
 
     def __init__(self, password: str | None) -> None:
         super().__init__()
