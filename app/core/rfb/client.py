@@ -158,6 +158,8 @@ class RFBClient:
         self._zlib = ZlibStream()
         self._tight = TightDecoder()
         self._zrle = ZRLEDecoder()
+        #: (x, y, w, rows left) while the parser waits for the next rows of a Raw rectangle.
+        self._raw_waiting: tuple[int, int, int, int] | None = None
         self._feeder = Feeder(self._run())
 
     # --- I/O boundary --------------------------------------------------------------------
@@ -173,6 +175,40 @@ class RFBClient:
         if type(data) is not bytes:
             data = bytes(data)
         self._guard(self._feeder.feed, data)
+        return self._take_events()
+
+    def pending_raw(self) -> tuple[int, int, int, int] | None:
+        """``(x, y, width, rows)`` when the parser waits for the next ``rows`` rows of a
+        Raw rectangle, else None. The caller may then read those rows' bytes from its
+        socket straight into its framebuffer, saving a copy and a parse per read: first
+        :meth:`take_raw_head` (the start of the first row, if it came with the last
+        data), then the rest, each batch of whole rows reported with
+        :meth:`raw_rows_done`. Once the head is taken, every byte up to the end of the
+        rectangle must go that way (the parser no longer has it).
+
+        The rectangle has been checked against the framebuffer size the client knows (as
+        every rectangle is); the caller still writes only inside its own buffer."""
+        if self.state is State.CONNECTED:
+            return self._raw_waiting
+        return None
+
+    def take_raw_head(self) -> bytes:
+        """The start of the first row :meth:`pending_raw` waits for (less than a row,
+        maybe nothing), which the parser holds no more: see there."""
+        if self.pending_raw() is None:
+            raise ValueError("the parser is not waiting for Raw rows")
+        return self._feeder.take_held()
+
+    def raw_rows_done(self, rows: int) -> list[Event]:
+        """The caller put the next ``rows`` rows of the Raw rectangle that
+        :meth:`pending_raw` reported into its framebuffer itself (B, G, R, X, the X byte
+        still to be made opaque): the parser goes on past them without a
+        :class:`RectPixels` for them. Returns the events that completes (an
+        :class:`UpdateEnd` when they were the update's last)."""
+        pending = self.pending_raw()
+        if pending is None or not 0 < rows <= pending[3]:
+            raise ValueError(f"{rows} rows were not what the parser waits for ({pending})")
+        self._guard(self._feeder.send_direct, rows)
         return self._take_events()
 
     def data_to_send(self) -> bytes:
@@ -453,9 +489,14 @@ class RFBClient:
             return
         emit = self._emit
         while h:
+            self._raw_waiting = (x, y, w, h)
             chunk = yield (h * row, row)
-            rows = len(chunk) // row
-            emit(RectPixels(x, y, w, rows, chunk))
+            self._raw_waiting = None
+            if type(chunk) is int:  # rows the caller read into its framebuffer itself
+                rows = chunk
+            else:
+                rows = len(chunk) // row
+                emit(RectPixels(x, y, w, rows, chunk))
             y += rows
             h -= rows
 

@@ -133,6 +133,20 @@ class Framebuffer:
             src = np.ascontiguousarray(src).view(np.uint32)
         np.bitwise_or(src, OPAQUE, out=self._pixels[y : y + h, x : x + w])
 
+    def row_buffer(self, y: int, rows: int) -> memoryview:
+        """A writable view of the bytes of whole rows ``y`` to ``y + rows``, to read Raw
+        pixels into straight from a socket; :meth:`make_opaque` what came, after."""
+        self._check(0, y, self.width, rows)
+        return memoryview(self.data)[y * self.stride : (y + rows) * self.stride]
+
+    def make_opaque(self, start: int, count: int) -> None:
+        """Set the X byte of ``count`` pixels from pixel ``start`` (counted row after row
+        from the top left) to 0xFF, as :meth:`put_pixels` does on its way in."""
+        if start < 0 or count < 0 or start + count > self.width * self.height:
+            raise ValueError(f"pixels {start}+{count} are outside the framebuffer")
+        flat = self._pixels.reshape(-1)[start : start + count]
+        np.bitwise_or(flat, OPAQUE, out=flat)
+
     def fill(self, x: int, y: int, w: int, h: int, pixel: bytes) -> None:
         self._check(x, y, w, h)
         self._pixels[y : y + h, x : x + w] = np.frombuffer(pixel, np.uint32, 1)[0] | OPAQUE

@@ -59,6 +59,24 @@ class Feeder:
         if pending:
             self.feed(pending)
 
+    def take_held(self) -> bytes:
+        """Hand over the start of the request waited on, buffered here for want of the
+        rest; whoever takes it answers the request with :meth:`send_direct`."""
+        if self._request is PAUSE:
+            raise RuntimeError("the parser is paused")
+        held = bytes(self._buf)
+        self._buf.clear()
+        return held
+
+    def send_direct(self, value: object) -> None:
+        """Answer the streamed request waited on with ``value`` instead of bytes: the
+        caller put those bytes where the parser wants them itself (see
+        :meth:`RFBClient.raw_rows_done <app.core.rfb.client.RFBClient.raw_rows_done>`).
+        Only at a request boundary: nothing of the request may be buffered here."""
+        if self._buf or type(self._request) is not tuple:
+            raise RuntimeError("the parser is not waiting for a streamed request")
+        self._request = self._parser.send(value)
+
     def feed(self, data: bytes) -> None:
         """Run the parser over ``data``; exceptions from the parser propagate."""
         req = self._request
