@@ -15,6 +15,12 @@ then cost some 700 page faults (a quarter of the display's CPU). One wake-up rea
 the socket is empty or :data:`READ_BUDGET` bytes came, so a fast server cannot starve the
 rest of the GUI. Writes go out at once; what the kernel does not take waits for a write
 notifier.
+
+A protocol may also offer a buffer of its own to read into, as asyncio's buffered
+protocols do (:class:`BufferedStreamProtocol`): while it returns one from
+``get_buffer()``, the bytes go straight there and the protocol hears
+``buffer_updated(nbytes)``, with no copy and no ``bytes`` object. VNC reads Raw pixels
+into its framebuffer this way.
 """
 
 from __future__ import annotations
@@ -43,6 +49,14 @@ class StreamProtocol(Protocol):
         """``reason`` is None when this side closed the transport."""
 
 
+class BufferedStreamProtocol(StreamProtocol, Protocol):
+    def get_buffer(self) -> memoryview | None:
+        """A writable buffer for the next read, or None to be given ``data_received``."""
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` bytes were read into the start of the last ``get_buffer()``."""
+
+
 class SocketTransport(QObject):
     """A connected stream socket driven by the GUI thread's event loop."""
 
@@ -53,6 +67,7 @@ class SocketTransport(QObject):
         sock.setblocking(False)
         self._sock: socket.socket | None = sock
         self._protocol = protocol
+        self._get_buffer = getattr(protocol, "get_buffer", None)
         self._pending = bytearray()
         self._rbuf = bytearray(READ_CHUNK)
         self._rview = memoryview(self._rbuf)
@@ -100,6 +115,17 @@ class SocketTransport(QObject):
     def _readable(self, *_args: object) -> None:
         got = 0
         while self._sock is not None and got < READ_BUDGET:
+            target = self._get_buffer() if self._get_buffer is not None else None
+            if target is not None:
+                size = len(target)
+                n = self._read_into(target)
+                if n is None:
+                    return
+                got += n
+                self._protocol.buffer_updated(n)  # type: ignore[attr-defined]
+                if n < size:
+                    return  # drained (see below)
+                continue
             try:
                 n = self._sock.recv_into(self._rbuf)
             except (BlockingIOError, InterruptedError):
@@ -119,6 +145,24 @@ class SocketTransport(QObject):
                 # The socket is drained: no second recv() just to hear EAGAIN. The notifier
                 # is level-triggered, so what arrives meanwhile wakes us again.
                 return
+
+    def _read_into(self, target: memoryview) -> int | None:
+        """One read into the protocol's buffer: the count, or None when nothing came (or
+        the connection ended, which the protocol has been told)."""
+        try:
+            n = self._sock.recv_into(target)  # type: ignore[union-attr]
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as e:
+            self._lost(_describe(e))
+            return None
+        finally:
+            target.release()
+        if not n:
+            self._lost("the display server closed the connection")
+            return None
+        self.bytes_received += n
+        return n
 
     def _writable(self, *_args: object) -> None:
         if self._sock is None:

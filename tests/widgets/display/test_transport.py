@@ -100,3 +100,46 @@ def test_writes_wait_for_a_slow_peer_and_a_stuck_one_is_dropped(qtbot, pair, mon
         if not transport.is_open:
             break
     assert recorder.lost == ["the display server stopped reading"]
+
+
+class BufferedRecorder(Recorder):
+    """Offers buffers of its own for some reads, as VncSession does for Raw pixels."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.buffer = bytearray(size)
+        self.filled = 0
+        self.offers = 0
+
+    def get_buffer(self) -> memoryview | None:
+        self.offers += 1
+        if self.offers % 3 == 0 or self.filled == self.size:
+            return None  # now and then: parse this read
+        return memoryview(self.buffer)[self.filled :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.chunks.append(bytes(self.buffer[self.filled : self.filled + nbytes]))
+        self.filled += nbytes
+        if self.filled == self.size:
+            self.filled = 0
+
+
+def test_a_protocol_buffer_takes_reads_in_order(qtbot) -> None:
+    mine, peer = socket.socketpair()
+    recorder = BufferedRecorder(100_000)
+    transport = SocketTransport(mine, recorder)
+    payload = os.urandom(2 * transport_module.READ_CHUNK + 777)
+    peer.setblocking(False)
+    sent = 0
+    while sent < len(payload):
+        try:
+            sent += peer.send(payload[sent : sent + 50_000])
+        except BlockingIOError:
+            qtbot.wait(5)
+    qtbot.waitUntil(lambda: transport.bytes_received == len(payload), timeout=5000)
+    assert b"".join(recorder.chunks) == payload
+    assert recorder.offers > 3
+    transport.close()
+    peer.close()
+    transport.deleteLater()
