@@ -5,8 +5,9 @@ guest use these literal templates. Every value is escaped, names included. The d
 the least a test needs: one vCPU, no disk or network, no USB, no balloon, a standard VGA
 card with a VNC (or SPICE) server that listens nowhere (clients connect with
 ``openGraphicsFD``) or, with ``listen``, on a TCP address with a port libvirt picks
-(``autoport``; the live XML says which), optionally with a password, and optionally the
-first serial port logged to a file.
+(``autoport``; the live XML says which), optionally with a password, optionally the
+first serial port logged to a file, and optionally a virtio tablet (an absolute pointer;
+else the guest has only QEMU's PS/2 mouse, which it does not drive).
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ def _devices(
     graphics: str | tuple[str, ...] | None,
     listen: str | None = None,
     password: str | None = None,
+    tablet: bool = False,
 ) -> str:
     parts = ["    <controller type='usb' model='none'/>"]
+    if tablet:
+        parts.append("    <input type='tablet' bus='virtio'/>")
     if serial_log is not None:
         parts.append(
             "    <serial type='file'>\n"
@@ -98,16 +102,19 @@ def domain_xml(
     graphics: str | tuple[str, ...] | None = "vnc",
     listen: str | None = None,
     password: str | None = None,
+    tablet: bool = False,
 ) -> str:
     """XML for ``guest`` booted directly from its kernel and initramfs. ``graphics`` may
     name several display servers (``("vnc", "spice")``). With ``listen`` they listen on
-    that TCP address (ports chosen by libvirt); with ``password`` the first asks for one."""
+    that TCP address (ports chosen by libvirt); with ``password`` the first asks for one.
+    With ``tablet`` the guest has a virtio tablet, and reports its events on the serial
+    port (:func:`tests.guest.linux.pointer_events`)."""
     os_extra = (
         f"    <kernel>{escape(str(guest.kernel))}</kernel>\n"
         f"    <initrd>{escape(str(guest.initrd))}</initrd>\n"
         f"    <cmdline>{escape(guest.cmdline)}</cmdline>"
     )
-    devices = _devices(serial_log, graphics, listen, password)
+    devices = _devices(serial_log, graphics, listen, password, tablet)
     return _domain(name, accel, memory_mib, os_extra, devices)
 
 

@@ -24,6 +24,25 @@ load /lib/modules/load-order
 # already. One entered through PVH has none: bring up the bochs DRM driver for it.
 [ -c /dev/fb0 ] || load /lib/modules/load-order-display
 
+# A virtio tablet (PCI 1af4:1052) only when the machine has one: its driver, then each of
+# its events on the serial port as "@POINTER_PREFIX@ type code value" (struct input_event:
+# a 16-byte timeval, then u16 type, u16 code, s32 value; busybox's hexdump consumes no
+# bytes for a unit with no conversion, so '16/1 "%0.0s"' skips the timeval). Builtins only
+# on the way, so that a guest without a tablet pays next to nothing for the check.
+for dev in /sys/bus/pci/devices/*; do
+    read -r vendor < "$dev/vendor" && read -r device < "$dev/device" || continue
+    [ "$vendor:$device" = 0x1af4:0x1052 ] || continue
+    load /lib/modules/load-order-tablet
+    for ev in /sys/class/input/event*; do
+        read -r name < "$ev/device/name" && [ "$name" = "QEMU Virtio Tablet" ] || continue
+        hexdump -v -e '16/1 "%0.0s" "@POINTER_PREFIX@ " 1/2 "%u " 1/2 "%u " 1/4 "%d\n"' \
+            "/dev/input/${ev##*/}" > /dev/ttyS0 2>/dev/null &
+        tablet=${ev##*/}
+    done
+    [ -n "$tablet" ] || say "nido-guest: the virtio tablet has no event device"
+    break
+done
+
 # A steady picture: no blinking cursor, so an idle screen sends no display updates.
 echo 0 > /sys/class/graphics/fbcon/cursor_blink 2>/dev/null
 printf '\033[2J\033[H' > /dev/tty0

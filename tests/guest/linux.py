@@ -13,6 +13,9 @@ happens, and it reaches its ready marker in seconds under TCG. Its ``/init``
   also the first half of its ACPI ``reboot`` (libvirt then resets the machine, and the
   guest boots again),
 - keeps an interactive shell on the VGA console (tty1) for keyboard-input tests,
+- when the machine has a virtio tablet (``domain_xml(tablet=True)``), loads its driver
+  and writes every event of it to the serial port as a line
+  ``POINTER_PREFIX type code value`` (see :func:`pointer_events`), for pointer tests,
 - otherwise sleeps: nothing polls, so an idle guest costs QEMU next to nothing.
 
 The same kernel package gives two ways to boot, see :class:`Boot`. Both come from Debian's
@@ -38,6 +41,10 @@ from tests.guest import cache, cpio, debian
 
 READY_MARKER = "NIDO-GUEST-READY"
 POWEROFF_MARKER = "NIDO-GUEST-POWEROFF"
+#: The start of each serial line that reports one event of the virtio tablet.
+POINTER_PREFIX = "nido-ptr"
+#: The absolute axes of QEMU's tablets run from 0 to this, over the whole framebuffer.
+TABLET_MAX = 0x7FFF
 
 _HERE = Path(__file__).parent
 _INIT_TEMPLATE = _HERE / "guest_init.sh"
@@ -94,9 +101,25 @@ _BASE_CONFIG: dict[str, str | None] = {
 }
 #: The display driver for PVH boots, loaded by init only when no framebuffer exists.
 _DISPLAY_CONFIG: dict[str, str | None] = {"CONFIG_DRM_BOCHS": "bochs"}
+#: The virtio tablet's driver (fewer modules than a USB tablet: no host controller, no
+#: HID stack), loaded by init only when the machine has one (PCI 1af4:1052).
+_TABLET_CONFIG: dict[str, str | None] = {
+    "CONFIG_VIRTIO_PCI": "virtio_pci",
+    "CONFIG_VIRTIO_INPUT": "virtio_input",
+}
 #: Modules fetched in the first pass over the package, which saves passes for known
 #: dependencies. Anything else a module depends on is found by name in a further pass.
-_PREFETCH = {"drm", "drm_kms_helper", "ttm", "drm_ttm_helper", "drm_vram_helper"}
+_PREFETCH = {
+    "drm",
+    "drm_kms_helper",
+    "ttm",
+    "drm_ttm_helper",
+    "drm_vram_helper",
+    "virtio",
+    "virtio_ring",
+    "virtio_pci_modern_dev",
+    "virtio_pci_legacy_dev",
+}
 
 
 @dataclass(frozen=True)
@@ -112,6 +135,29 @@ class LinuxGuest:
     boot: Boot
 
 
+#: ``struct input_event`` types and codes the tablet reports (linux/input-event-codes.h).
+EV_SYN, EV_KEY, EV_ABS = 0, 1, 3
+ABS_X, ABS_Y = 0, 1
+BTN_LEFT = 0x110
+
+
+def pointer_events(serial: bytes) -> list[tuple[int, int, int]]:
+    """The tablet events (type, code, value) in a serial log, oldest first. A line still
+    being written (no newline yet) is left for the next read."""
+    events = []
+    prefix = POINTER_PREFIX.encode() + b" "
+    for line in serial.split(b"\n")[:-1]:
+        at = line.find(prefix)
+        if at < 0:
+            continue
+        try:
+            kind, code, value = (int(f) for f in line[at + len(prefix) :].split())
+        except ValueError:  # not three numbers: another writer's text got in the way
+            continue
+        events.append((kind, code, value))
+    return events
+
+
 def init_script() -> str:
     """The guest's /init with its placeholders filled in."""
     stride = FB_WIDTH * FB_BPP // 8
@@ -124,6 +170,7 @@ def init_script() -> str:
         "SEEK_BLOCKS": PATTERN_FIRST_ROW // _PATTERN_BLOCK_ROWS,
         "READY_MARKER": READY_MARKER,
         "POWEROFF_MARKER": POWEROFF_MARKER,
+        "POINTER_PREFIX": POINTER_PREFIX,
     }
     return re.sub(r"@([A-Z_]+)@", lambda m: str(values[m.group(1)]), _INIT_TEMPLATE.read_text())
 
@@ -277,12 +324,15 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         tmp = Path(tmp_name)
         debs = debian.download([kernel_pkg, busybox_pkg], tmp / "debs")
         pkg = _KernelPackage(debs[kernel_pkg.name], kver, tmp / "kernel")
-        wanted = [m for m in {**_BASE_CONFIG, **_DISPLAY_CONFIG}.values() if m]
+        wanted = [m for m in {**_BASE_CONFIG, **_DISPLAY_CONFIG, **_TABLET_CONFIG}.values() if m]
         pkg.fetch([*wanted, *_PREFETCH], boot_files=True, hints=True)
         config = _kernel_config(pkg.config.read_text())
         base = pkg.load_order(_modules_for(config, _BASE_CONFIG))
         display = [
             ko for ko in pkg.load_order(_modules_for(config, _DISPLAY_CONFIG)) if ko not in base
+        ]
+        tablet = [
+            ko for ko in pkg.load_order(_modules_for(config, _TABLET_CONFIG)) if ko not in base
         ]
 
         busybox = tmp / "busybox"
@@ -299,11 +349,14 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         archive.symlink("bin/sh", "busybox")
         archive.file("init", init_script().encode(), 0o755)
         archive.file("share/pattern.gz", gzip.compress(colour_bars(), 9, mtime=0))
-        for ko in [*base, *display]:
+        for ko in [*base, *display, *tablet]:
             archive.file(f"lib/modules/{ko.name}", ko.read_bytes())
         archive.file("lib/modules/load-order", "".join(f"{ko.name}\n" for ko in base).encode())
         archive.file(
             "lib/modules/load-order-display", "".join(f"{ko.name}\n" for ko in display).encode()
+        )
+        archive.file(
+            "lib/modules/load-order-tablet", "".join(f"{ko.name}\n" for ko in tablet).encode()
         )
         archive.write_gzip(product / "initrd.gz")
 
@@ -318,6 +371,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
                     "kernel_version": kver,
                     "modules": [ko.name for ko in base],
                     "display_modules": [ko.name for ko in display],
+                    "tablet_modules": [ko.name for ko in tablet],
                     "cmdlines": {str(boot): cmdline for boot, cmdline in _CMDLINES.items()},
                 },
                 indent=2,
