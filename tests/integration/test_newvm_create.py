@@ -50,10 +50,13 @@ def env() -> Iterator[tuple[libvirt.virConnect, newvm.HostFacts, bool, Path]]:
 
 
 @pytest.fixture(scope="module")
-def db() -> osdb.OSDatabase:
+def db() -> Iterator[osdb.OSDatabaseClient]:
+    """The shared OS database; the module holds its helper process."""
     database = osdb.database()
+    lease = database.hold()
     database.load()
-    return database
+    yield database
+    lease.release()
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -62,7 +65,7 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(s.getsockname()[1])
 
 
-def make_spec(db: osdb.OSDatabase, host: newvm.HostFacts, name: str) -> newvm.NewVMSpec:
+def make_spec(db: osdb.OSDatabaseClient, host: newvm.HostFacts, name: str) -> newvm.NewVMSpec:
     spec = newvm.NewVMSpec(iso_path=str(rescue_iso()), name=name)
     newvm.choose_os(spec, "linux2022", db)
     newvm.defaults(spec, host).apply(spec)

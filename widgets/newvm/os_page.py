@@ -165,7 +165,8 @@ class OSPage(Page):
                 "settings, or keep Nido's guesses."
             )
         elif det is None:
-            self.detected.setText("Nido could not look at the disc.")
+            why = f": {nv.osdb_error.summary}" if nv.osdb_error is not None else "."
+            self.detected.setText(f"Nido could not look at the disc{why}")
             self.message.setText("Pick its OS below, or keep Nido's guesses.")
         else:
             if det.match is Match.EXACT and det.os is not None:

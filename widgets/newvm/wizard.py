@@ -51,7 +51,7 @@ class PageId(enum.IntEnum):
     CREATE = 6
 
 
-def _choose(what: object, db: osdb.OSDatabase) -> NewVMSpec:
+def _choose(what: object, db: osdb.OSData) -> NewVMSpec:
     """The OS fields for `what` (blocking: libosinfo), on a spec of their own."""
     return newvm.choose_os(NewVMSpec(), what, db)  # type: ignore[arg-type]
 
@@ -106,7 +106,7 @@ class NewVMWizard(QWizard):
         parent: QWidget | None = None,
         *,
         host: HostFacts | None = None,
-        database: osdb.OSDatabase | None = None,
+        database: osdb.OSDatabaseClient | None = None,
         on_created: Callable[[VMInfo], None] | None = None,
     ) -> None:
         super().__init__(parent)
@@ -119,7 +119,11 @@ class NewVMWizard(QWizard):
         self.conn = conn
         self.model = model
         self.on_created = on_created
-        self.db = database or osdb.database()
+        # libosinfo runs in a helper process while the wizard is open (about 55 MiB);
+        # releasing the lease when the wizard is done stops it.
+        self.db = (database or osdb.database()).hold()
+        lease = self.db
+        self.destroyed.connect(lambda _obj=None: lease.release())  # backstop for done()
         self.spec = NewVMSpec()
         self.host: HostFacts | None = host
         self.host_error: NidoError | None = None
@@ -132,6 +136,7 @@ class NewVMWizard(QWizard):
         self.catalogue_error: NidoError | None = None
         self.detecting = ""  # the path being detected, '' when idle
         self.detection_error: NidoError | None = None
+        self.osdb_error: NidoError | None = None  # the OS database failed: Nido's guesses
         self.os_pending = 0
         self._os_token = 0
         self._detect_token = 0
@@ -254,6 +259,7 @@ class NewVMWizard(QWizard):
         token = self._detect_token
         self.detecting = path
         self.detection_error = None
+        self.osdb_error = None
         self.spec.detection = None
         self.detectionChanged.emit()
         self.run_io(
@@ -285,6 +291,7 @@ class NewVMWizard(QWizard):
             self.detection_error = err  # the file cannot be installed from: blocks the page
         else:
             log.warning("detection failed: %s", err.summary)
+            self.osdb_error = err
             self.choose_os(None)  # libosinfo is missing or broken: Nido's guesses
         self.detectionChanged.emit()
 
@@ -573,6 +580,7 @@ class NewVMWizard(QWizard):
         self._check_timer.stop()
         self._vm_timer.stop()
         self.io.close()
+        self.db.release()  # the last holder: the OS database helper exits
         super().done(result)
 
     def sizeHint(self) -> QSize:

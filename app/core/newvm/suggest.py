@@ -23,7 +23,7 @@ from app.core.osdb import (
     MIB,
     Detection,
     Firmware,
-    OSDatabase,
+    OSData,
     OSDefaults,
     OSInfo,
     derive_defaults,
@@ -125,7 +125,7 @@ def os_defaults(spec: NewVMSpec) -> OSDefaults:
 
 
 def choose_os(
-    spec: NewVMSpec, what: OSInfo | Detection | str | None, db: OSDatabase | None = None
+    spec: NewVMSpec, what: OSInfo | Detection | str | None, db: OSData | None = None
 ) -> NewVMSpec:
     """Set the spec's OS from a catalogue entry, a detection, an id, or None (unknown).
     Blocks on the first use of the OS database (~0.3 s): call it on a worker."""

@@ -1,9 +1,11 @@
 """The OS catalogue and install-media detection for the new-VM wizard, over libosinfo
-(GObject introspection) and osinfo-db. Pure core: no Qt.
+(GObject introspection) and osinfo-db. Pure core: no Qt. libosinfo runs in a helper
+process (`server`, driven by `client`), so its ~55 MiB leave with it when the wizard closes.
 
     from app.core import osdb
 
-    db = osdb.database()                  # shared; loads on first use (~0.3 s)
+    db = osdb.database()                  # shared client; its helper starts on first use
+    lease = db.hold()                     # while the wizard is open; lease.release() after
     det = db.detect("/isos/debian.iso")   # blocking: run it in a worker
     det.label, det.match, det.message     # 'Debian 11', Match.EXACT, ''
     d = db.defaults_for(det)              # OSDefaults: ram, vcpus, disk, disk_bus, nic_model,
@@ -13,7 +15,8 @@
     osdb.filter_catalogue(snapshot, "win 11")   # no lock, no libosinfo: any thread
 """
 
-from app.core.osdb.database import OSDatabase, data_version, database
+from app.core.osdb.client import Lease, OSData, OSDatabaseClient, database
+from app.core.osdb.database import OSDatabase, data_version
 from app.core.osdb.model import (
     GIB,
     MIB,
@@ -40,11 +43,14 @@ __all__ = [
     "MIB",
     "Detection",
     "Firmware",
+    "Lease",
     "Match",
     "MediaError",
     "MediaIdentity",
     "MediaProblem",
+    "OSData",
     "OSDatabase",
+    "OSDatabaseClient",
     "OSDatabaseError",
     "OSDefaults",
     "OSFacts",

@@ -421,16 +421,3 @@ class OSDatabase:
         facts = self.facts(basis) if basis is not None else None
         defaults = derive_defaults(facts, arch=arch or "x86_64", family=family)
         return dataclasses.replace(defaults, match=match, message=message)
-
-
-_shared: OSDatabase | None = None
-_shared_lock = threading.Lock()
-
-
-def database() -> OSDatabase:
-    """The process's OSDatabase (created here, loaded on first use)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = OSDatabase()
-        return _shared

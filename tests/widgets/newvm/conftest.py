@@ -5,7 +5,7 @@ off-thread work to settle."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +29,16 @@ def isos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def db() -> osdb.OSDatabase:
-    """The shared OS database, loaded with untranslated names."""
+def db() -> Iterator[osdb.OSDatabaseClient]:
+    """The shared OS database, loaded with untranslated names.
+    One helper process serves the whole session: the fixture holds it."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LANGUAGE", "C")
         database = osdb.database()
+        lease = database.hold()
         database.load()
-    return database
+    yield database
+    lease.release()
 
 
 def settle(qtbot, wizard: NewVMWizard, timeout: int = TIMEOUT_MS) -> None:

@@ -188,8 +188,8 @@ def test_detection_and_checks_run_off_the_gui_thread(made_wizard, qtbot, isos, m
 
         monkeypatch.setattr(owner, name, wrapper)
 
-    spy(osdb.OSDatabase, "detect")
-    spy(osdb.OSDatabase, "defaults_for")
+    spy(osdb.Lease, "detect")
+    spy(osdb.Lease, "defaults_for")
     spy(newvm, "validate")
     spy(newvm, "choose_os")
     wizard = made_wizard()

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,13 +60,16 @@ def host() -> HostFacts:
 
 
 @pytest.fixture(scope="session")
-def db() -> osdb.OSDatabase:
-    """osdb's shared database with untranslated names (LANGUAGE=C at load time)."""
+def db() -> Iterator[osdb.OSDatabaseClient]:
+    """osdb's shared database with untranslated names (LANGUAGE=C at load time).
+    One helper process serves the whole session: the fixture holds it."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LANGUAGE", "C")
         database = osdb.database()
+        lease = database.hold()
         database.load()
-    return database
+    yield database
+    lease.release()
 
 
 @pytest.fixture(scope="session")

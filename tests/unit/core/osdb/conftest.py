@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,11 +96,14 @@ def isos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def db() -> osdb.OSDatabase:
+def db() -> Iterator[osdb.OSDatabaseClient]:
     """The shared database, loaded with osinfo-db's untranslated names: libosinfo picks
-    names by the locale at load time, and the tests compare names."""
+    names by the locale at load time, and the tests compare names.
+    One helper process serves the whole session: the fixture holds it."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LANGUAGE", "C")
         database = osdb.database()
+        lease = database.hold()
         database.load()
-    return database
+    yield database
+    lease.release()
