@@ -2,10 +2,13 @@
 
     .venv/bin/python -m tests.bench.newvm       (or: python -m tests.bench newvm)
 
-- Detection: `OSDatabase.detect()` on install discs built with xorriso whose labels match
-  real releases (Debian, Ubuntu, Fedora, openSUSE, FreeBSD, Windows 11), with the
-  database loaded (the wizard loads it when it opens), and the first detection of a fresh
-  process, which loads osinfo-db too.
+- Detection on install discs built with xorriso whose labels match real releases (Debian,
+  Ubuntu, Fedora, openSUSE, FreeBSD, Windows 11), through the OS-database helper process
+  as Nido does it: with the helper running (the wizard starts it when it opens), and the
+  first detection of a fresh client, which starts the helper and loads osinfo-db in it.
+  Against libosinfo in this process, as Nido did before the helper.
+- Memory: Nido's resident memory before the wizard opens, while it is open with a disc
+  detected, and after it closed (the helper, and osinfo-db with it, gone).
 - Finish to the first guest frame: the wizard on "This computer" (the embedded driver, in
   a process of its own with fresh XDG directories), the GRUB rescue disc, Generic Linux
   2022, BIOS; from the press on Create until the guest's screen first shows something
@@ -35,12 +38,7 @@ NIDO_TARGET_S = 1.0
 DISCS = ("debian11", "ubuntu22.04", "fedora37", "opensuse15.4", "freebsd13.1", "win11")
 
 
-def _detection(work: Path) -> dict[str, float]:
-    from app.core import osdb
-    from tests.unit.core.osdb.conftest import SPECS, build_iso
-
-    isos = [build_iso(work / f"{n}.iso", SPECS[n]) for n in DISCS]
-    db = osdb.OSDatabase()
+def _detect_times(db, isos: list[Path]) -> dict[str, float]:
     t0 = time.perf_counter()
     first = db.detect(isos[0])
     cold = time.perf_counter() - t0
@@ -53,6 +51,78 @@ def _detection(work: Path) -> dict[str, float]:
             times.append(time.perf_counter() - t)
         assert det.recognised, iso
     return {"cold": cold, "warm_median": statistics.median(times), "warm_max": max(times)}
+
+
+def _detection(work: Path) -> dict[str, float]:
+    """Through the helper process (what Nido does), then libosinfo in this process (what
+    it did before the helper: the reference). Run last: the reference loads osinfo-db
+    here for good."""
+    from app.core import osdb
+    from tests.unit.core.osdb.conftest import SPECS, build_iso
+
+    isos = [build_iso(work / f"detect-{n}.iso", SPECS[n]) for n in DISCS]
+    client = osdb.OSDatabaseClient()
+    try:
+        helper = _detect_times(client, isos)
+    finally:
+        client.close()
+    local = _detect_times(osdb.OSDatabase(), isos)
+    return {**helper, **{f"inproc_{k}": v for k, v in local.items()}}
+
+
+def _rss_mib(pid: int | str = "self") -> float:
+    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _memory(app, window, wait, iso: Path) -> dict[str, float]:
+    """Nido's resident memory before the wizard opens, while it is open with a disc
+    detected, and after it closed; and the helper's own while it runs."""
+    import gc
+
+    from app.core import osdb
+
+    def calm(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+        gc.collect()
+
+    def use_wizard() -> tuple[float, float, float]:
+        window.new_vm_action.trigger()
+        wizard = window.new_vm_wizard
+        wait(lambda: wizard.host is not None and wizard.catalogue is not None, 60)
+        wizard.source_page.iso.edit.setText(str(iso))
+        wait(lambda: wizard.spec.detection is not None and wizard.os_ready, 60)
+        calm(0.5)
+        during = _rss_mib()
+        pid = osdb.database().pid
+        helper = _rss_mib(pid) if pid else 0.0
+        wizard.reject()
+        wait(lambda: window.new_vm_wizard is None, 30)
+        calm(1.0)
+        assert not osdb.database().running, "the helper outlived the wizard"
+        return during, helper, _rss_mib()
+
+    calm(1.0)
+    before = _rss_mib()
+    during, helper, after = use_wizard()
+    _, _, again = use_wizard()
+    # As Nido was before the helper: libosinfo in this process, for good.
+    local = osdb.OSDatabase()
+    local.defaults_for(local.detect(iso))
+    local.catalogue()
+    calm(0.5)
+    inproc = _rss_mib()
+    return {
+        "before": before,
+        "during": during,
+        "after": after,
+        "again": again,
+        "helper": helper,
+        "inproc": inproc,
+    }
 
 
 def _create(work: Path) -> dict[str, float]:
@@ -112,6 +182,9 @@ def _create(work: Path) -> dict[str, float]:
     window.show()
     conn = hub.connections()[0]
     wait(lambda: conn.state is State.CONNECTED and window.new_vm_action.isEnabled(), 120)
+    from tests.unit.core.osdb.conftest import SPECS, build_iso
+
+    memory = _memory(app, window, wait, build_iso(work / "memory.iso", SPECS["debian11"]))
     window.new_vm_action.trigger()
     wizard = window.new_vm_wizard
     wait(lambda: wizard.host is not None and wizard.catalogue is not None, 60)
@@ -222,12 +295,14 @@ def _create(work: Path) -> dict[str, float]:
         "window_built": shown[0] - opened[0],
         "on_screen": on_screen[0] - pressed if on_screen else -1.0,
         "accelerator": 1.0 if conn.accelerator and conn.accelerator.is_kvm else 0.0,
+        **{f"rss_{k}": v for k, v in memory.items()},
     }
 
 
 def child() -> None:
     with tempfile.TemporaryDirectory(prefix="nbw") as tmp:
-        result = {"detect": _detection(Path(tmp)), "create": _create(Path(tmp))}
+        create = _create(Path(tmp))  # first: it measures memory before osinfo-db is here
+        result = {"detect": _detection(Path(tmp)), "create": create}
     print(json.dumps(result))
 
 
@@ -259,22 +334,58 @@ def run() -> list[tuple[str, float, str, float]]:
     share = "Nido's share"
     return [
         (
-            "Detect an install ISO, osinfo-db loaded (s, median of 30)",
+            "Detect an install ISO, helper running (s, median of 30)",
             d["warm_median"],
             "target",
             DETECT_TARGET_S,
         ),
         (
-            "Detect an install ISO, osinfo-db loaded (s, slowest of 30)",
+            "Detect an install ISO, helper running (s, slowest of 30)",
             d["warm_max"],
             "target",
             DETECT_TARGET_S,
         ),
         (
-            "Detect an install ISO, first in a process, loading osinfo-db (s)",
+            "Detect an install ISO, first: starting the helper, loading osinfo-db (s)",
             d["cold"],
-            "target",
-            DETECT_TARGET_S,
+            "libosinfo in process, first",
+            d["inproc_cold"],
+        ),
+        (
+            "Detect an install ISO, libosinfo in process (s, median of 30)",
+            d["inproc_warm_median"],
+            "helper running",
+            d["warm_median"],
+        ),
+        (
+            "Nido's resident memory, wizard open, disc detected (MiB)",
+            c["rss_during"],
+            "before the wizard opened",
+            c["rss_before"],
+        ),
+        (
+            "Nido's resident memory, wizard closed (MiB)",
+            c["rss_after"],
+            "before the wizard opened",
+            c["rss_before"],
+        ),
+        (
+            "Nido's resident memory, wizard opened and closed a second time (MiB)",
+            c["rss_again"],
+            "before the wizard opened",
+            c["rss_before"],
+        ),
+        (
+            "Nido's resident memory, libosinfo loaded in process, as before the helper (MiB)",
+            c["rss_inproc"],
+            "before the wizard opened",
+            c["rss_before"],
+        ),
+        (
+            "The helper's resident memory while the wizard is open (MiB)",
+            c["rss_helper"],
+            "Nido's, wizard open",
+            c["rss_during"],
         ),
         (
             f"Create → first guest frame, GRUB rescue ISO, {accel} (s)",
