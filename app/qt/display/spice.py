@@ -232,6 +232,7 @@ class SpiceSession(DisplaySession):
         if name == "SPICE_CHANNEL_OPENED":
             if isinstance(channel, self._S.InputsChannel):
                 self.inputs.attach(channel)
+                self._paced.resume()
             return
         if isinstance(channel, self._S.InputsChannel):
             self.inputs.attach(None)

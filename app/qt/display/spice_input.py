@@ -111,8 +111,9 @@ class InputRouter:
 
 
 class PacedInput(QObject):
-    """Input goes to the router at once unless keys are still being paced; then it waits
-    its turn, so the guest sees keys and clicks in the order they were made."""
+    """Input goes to the router at once unless keys are still being paced, or the inputs
+    channel is not open yet; then it waits its turn (at most MAX_QUEUED_INPUT events), so
+    the guest sees keys and clicks in the order they were made."""
 
     def __init__(self, router: InputRouter, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,8 +147,15 @@ class PacedInput(QObject):
         if not self._timer.isActive():
             self._drain()
 
+    def resume(self) -> None:
+        """The inputs channel opened: send what waited for it."""
+        if not self._timer.isActive():
+            self._drain()
+
     def _drain(self) -> None:
         while self._queue:
+            if self.router.channel is None:
+                return  # input made before the inputs channel opened waits for it (resume)
             send, gap = self._queue.popleft()
             send()
             if gap:

@@ -451,3 +451,23 @@ def test_usb_redirection_comes_from_spice_client_glib_and_never_automatically(se
     assert manager.props.auto_connect is False  # a USB stick plugged in stays the host's
     session.close()
     assert session.usb_device_manager() is None
+
+
+def test_input_made_before_the_inputs_channel_opens_is_sent_when_it_does(qtbot) -> None:
+    from app.qt.display.spice_input import PacedInput
+
+    router = InputRouter()
+    paced = PacedInput(router)
+    paced.pointer(10, 20, 1)  # a click made while SPICE still opens its inputs channel
+    paced.pointer(10, 20, 0)
+    paced.key(True, 0x1E)
+    paced.key(False, 0x1E)
+    inputs = RecordingInputs()
+    router.attach(inputs)
+    paced.resume()
+    qtbot.waitUntil(lambda: [c[0] for c in inputs.calls].count("key_release") == 1, timeout=2000)
+    names = [c[0] for c in inputs.calls]
+    # The click, then the key, in the order they were made, nothing lost.
+    assert names.index("button_press") < names.index("button_release") < names.index("key_press")
+    assert names.index("key_press") < names.index("key_release")
+    paced.clear()
