@@ -24,6 +24,10 @@ class Scaling(enum.Enum):
     ALWAYS = "always"
 
 
+#: How close below a whole guest pixel a mapped position counts as on it.
+_EDGE = 1e-9
+
+
 @dataclass(frozen=True)
 class Placement:
     """The framebuffer's rectangle in the widget (logical pixels) and its scale (logical
@@ -41,8 +45,10 @@ class Placement:
         """The guest pixel under a widget position, clamped to the framebuffer."""
         if not self.fb_width or not self.fb_height:
             return 0, 0
-        gx = math.floor((px - self.x) / self.scale)
-        gy = math.floor((py - self.y) / self.scale)
+        # A widget position exactly on a guest pixel's edge belongs to that pixel, even
+        # when the division lands a hair below it (249 / 0.51875 = 479.99999999999994).
+        gx = math.floor((px - self.x) / self.scale + _EDGE)
+        gy = math.floor((py - self.y) / self.scale + _EDGE)
         return min(max(gx, 0), self.fb_width - 1), min(max(gy, 0), self.fb_height - 1)
 
     def contains(self, px: float, py: float) -> bool:

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from widgets.display import keys
-from widgets.display.geometry import Scaling, minimum_view_size, place
+from widgets.display.geometry import Placement, Scaling, minimum_view_size, place
 
 NO = Qt.KeyboardModifier.NoModifier
 KEYPAD = Qt.KeyboardModifier.KeypadModifier
@@ -111,3 +111,12 @@ def test_combinations() -> None:
     assert keys.combo(ctrl_alt_del) == [(0xFFE3, 0x1D), (0xFFE9, 0x38), (0xFFFF, 0xD3)]
     f12 = dict(keys.COMBINATIONS)["Ctrl+Alt+F12"]
     assert keys.combo(f12)[-1] == (0xFFC9, 0x58)
+
+
+def test_a_position_on_a_guest_pixel_edge_maps_to_that_pixel() -> None:
+    # 1920 guest pixels shown 996 logical pixels wide: widget x 249 is exactly guest x 480,
+    # though 249 / 0.51875 comes out a hair below 480 in floating point.
+    p = Placement(0, 0, 996, 560.25, 0.51875, 1920, 1080)
+    assert 249 / 0.51875 < 480
+    assert p.to_guest(249, 0) == (480, 0)
+    assert p.to_guest(248.9, 0) == (479, 0)
