@@ -35,11 +35,10 @@ def gone(pid: int) -> bool:
 
 
 def dead(pid: int) -> bool:
-    """Exited (a zombie until its parent reaps it) or gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX"
-    except (FileNotFoundError, ProcessLookupError):
-        return True
+    """Our child `pid` exited, every thread of it (its leader shows as a zombie in /proc
+    before its other threads are gone): waitid says so without reaping it."""
+    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    return os.waitid(os.P_PID, pid, flags) is not None
 
 
 def wait_for(cond, timeout: float = 10.0) -> None:
