@@ -55,6 +55,7 @@ class Framebuffer:
         self.height = 0
         self.data = bytearray()
         self._pixels = np.zeros((0, 0), np.uint32)
+        self._flat = self._pixels.reshape(-1)
         self.resize(width, height)
 
     @property
@@ -81,6 +82,7 @@ class Framebuffer:
         keep_w, keep_h = min(width, self.width), min(height, self.height)
         pixels[:keep_h, :keep_w] = self._pixels[:keep_h, :keep_w]
         self.width, self.height, self.data, self._pixels = width, height, data, pixels
+        self._flat = pixels.reshape(-1)
 
     def _check(self, x: int, y: int, w: int, h: int) -> None:
         if x < 0 or y < 0 or w < 0 or h < 0 or x + w > self.width or y + h > self.height:
@@ -144,7 +146,7 @@ class Framebuffer:
         from the top left) to 0xFF, as :meth:`put_pixels` does on its way in."""
         if start < 0 or count < 0 or start + count > self.width * self.height:
             raise ValueError(f"pixels {start}+{count} are outside the framebuffer")
-        flat = self._pixels.reshape(-1)[start : start + count]
+        flat = self._flat[start : start + count]
         np.bitwise_or(flat, OPAQUE, out=flat)
 
     def fill(self, x: int, y: int, w: int, h: int, pixel: bytes) -> None:

@@ -6,9 +6,10 @@ Everything runs on the GUI thread: the parser's costly paths are vectorised, and
 socket delivers at most a few dozen frames a second, so a thread would buy little and cost
 a lock around the framebuffer the widget paints from.
 
-Raw rectangles of whole rows (what QEMU sends when the guest repaints its screen) are read
-from the socket straight into the framebuffer (:meth:`VncSession.get_buffer`): no copy, no
-parse, and only a few lines of Python per read. A libvirt graphics socket hands over at
+Raw rectangles (what QEMU sends on a local socket) are read from the socket straight into
+the framebuffer, or through a scratch buffer when narrower than the screen
+(:mod:`app.core.rfb.direct`): no copy of the read, no parse, and a few lines of Python per
+read. A libvirt graphics socket hands over at
 most about 230 KB a read, so a 1080p frame takes some 36 of them.
 """
 
@@ -23,6 +24,7 @@ from PySide6.QtGui import QImage
 
 from app.core.rfb import Framebuffer, RFBClient, RFBOptions, events
 from app.core.rfb.client import COMPRESSED_ENCODINGS, LOCAL_ENCODINGS
+from app.core.rfb.direct import RawReader
 from app.qt.display.session import CursorImage, DisplaySession, coalesce_damage
 from app.qt.display.transport import SocketTransport
 
@@ -63,10 +65,7 @@ class VncSession(DisplaySession):
         self._damage_reported = 0.0
         self._ready = False
         self._close_reason: str | None = None
-        #: Reading a Raw rectangle into the framebuffer (see get_buffer): bytes of its next
-        #: row already there, and how many of that row's pixels were made opaque.
-        self._partial = 0
-        self._opaque = 0
+        self._raw_reader = RawReader()
         #: Counters for status displays and benchmarks.
         self.frames = 0
         self.pixels_updated = 0
@@ -125,38 +124,16 @@ class VncSession(DisplaySession):
         self._flush()
 
     def get_buffer(self) -> memoryview | None:
-        """Where the next read goes when the parser waits for rows of a Raw rectangle
-        as wide as the framebuffer: straight into those rows (the rest of the row begun
-        last time, then the rows after it). None otherwise: the read is parsed."""
-        pending = self.client.pending_raw()
-        if pending is None:
-            return None
-        x, y, w, rows = pending
-        fb = self.framebuffer
-        if x or w != fb.width or y + rows > fb.height:
-            return None
-        view = fb.row_buffer(y, rows)
-        head = self.client.take_raw_head()
-        if head:  # the start of the row came with the last parsed read
-            view[self._partial : self._partial + len(head)] = head
-            self._partial += len(head)
-        return view[self._partial :]
+        """Where the next read goes while the parser waits for Raw rows (see
+        :mod:`app.core.rfb.direct`); None: the read is parsed."""
+        return self._raw_reader.buffer(self.client, self.framebuffer)
 
     def buffer_updated(self, nbytes: int) -> None:
-        """``nbytes`` came into :meth:`get_buffer`'s view: make them opaque, and tell the
-        parser about the rows now complete."""
-        pending = self.client.pending_raw()
-        assert pending is not None, "read into the framebuffer with no Raw rows waited for"
-        _, y, w, _ = pending
-        end = self._partial + nbytes
-        # Whole pixels only: a pixel split between reads is done with its last byte.
-        self.framebuffer.make_opaque(y * w + self._opaque, end // 4 - self._opaque)
-        rows, self._partial = divmod(end, w * 4)
-        self._opaque = end // 4 - rows * w
-        if rows:
-            self._damage.append((0, y, w, rows))
-            self.pixels_updated += w * rows
-            self._handle(self.client.raw_rows_done(rows))
+        rect, evs = self._raw_reader.commit(self.client, self.framebuffer, nbytes)
+        if rect is not None:
+            self._damage.append(rect)
+            self.pixels_updated += rect[2] * rect[3]
+            self._handle(evs)
             self._flush()
 
     def connection_lost(self, reason: str | None) -> None:

@@ -1,13 +1,18 @@
 """Raw rows read by the caller straight into its framebuffer (RFBClient.pending_raw,
-take_raw_head, raw_rows_done): the parser goes on past them exactly as if it had parsed
-them, says nothing about them, and refuses a count it did not ask for."""
+take_raw_head, raw_rows_done, and RawReader over them): the parser goes on past them
+exactly as if it had parsed them, says nothing about them, and refuses a count it did not
+ask for; the picture is the one parsing paints, however the reads fall; a hostile stream
+still writes nothing outside."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.core.rfb import Framebuffer, events
+from app.core.rfb.direct import RawReader
 from tests.unit.core.rfb import server
 from tests.unit.core.rfb.conftest import Screen, connected
 
@@ -89,3 +94,108 @@ def test_framebuffer_rows_and_opacity_stay_inside() -> None:
     for start, count in ((W * H - 1, 2), (-1, 1), (0, -1)):
         with pytest.raises(ValueError):
             fb.make_opaque(start, count)
+
+
+# --- RawReader: what a transport does with it ---------------------------------------------
+
+
+def drive(client, screen: Screen, data: bytes, sizes: list[int]) -> int:
+    """Deliver ``data`` as a socket transport would, each read at most the next of
+    ``sizes`` (cycled): into RawReader's buffer when it offers one, else parsed. Events are
+    applied as they come. Returns the bytes that went into buffers."""
+    reader = RawReader()
+    pos = direct = i = 0
+    while pos < len(data) and not client.closed:
+        size = sizes[i % len(sizes)]
+        i += 1
+        target = reader.buffer(client, screen.fb)
+        if target is None:
+            screen.feed(client.receive_data(data[pos : pos + size]))
+            pos += size
+            continue
+        n = min(size, len(target), len(data) - pos)
+        target[:n] = data[pos : pos + n]
+        target.release()
+        pos += n
+        direct += n
+        rect, evs = reader.commit(client, screen.fb, n)
+        if rect is not None:
+            x, y, w, h = rect
+            assert x >= 0 and x + w <= screen.fb.width and y >= 0 and y + h <= screen.fb.height
+        screen.feed(evs)
+    return direct
+
+
+RECT = st.one_of(
+    st.tuples(st.just("raw"), st.integers(0, W - 1), st.integers(0, H - 1), st.integers(1, W),
+              st.integers(1, H), st.integers(0, 255)),
+    st.tuples(st.just("copy"), st.integers(0, W - 1), st.integers(0, H - 1), st.integers(1, W),
+              st.integers(1, H), st.integers(0, 255)),
+)  # fmt: skip
+
+
+def build(rects: list[tuple]) -> bytes:
+    out = []
+    for i, (kind, x, y, w, h, seed) in enumerate(rects):
+        w, h = min(w, W - x), min(h, H - y)
+        if kind == "raw":
+            if seed % 2:  # half the rectangles as wide as the screen
+                x, w = 0, W
+            out.append(server.raw_rect(x, y, server.random_image(h, w, seed + i), pad=seed))
+        else:
+            out.append(server.copy_rect(x, y, w, h, (seed * 7) % (W - w + 1), seed % (H - h + 1)))
+    return server.update(*out)
+
+
+@given(
+    st.lists(st.lists(RECT, min_size=1, max_size=6), min_size=1, max_size=3),
+    st.lists(st.integers(1, 3 * W * 4 + 5), min_size=1, max_size=8),
+)
+@settings(max_examples=150, deadline=None, database=None)
+def test_reading_into_the_framebuffer_paints_what_parsing_paints(updates, sizes) -> None:
+    data = b"".join(build(u) for u in updates)
+    parsed = Screen()
+    parsed.fb.resize(W, H)
+    parsed.feed(connected(W, H).receive_data(data))
+    fast = Screen()
+    fast.fb.resize(W, H)
+    client = connected(W, H)
+    drive(client, fast, data, sizes)
+    assert not client.closed, client.error
+    assert np.array_equal(fast.fb.array(), parsed.fb.array())
+    assert np.all(fast.fb.array()[..., 3] == 255)
+    ends = [e for e in fast.events if isinstance(e, events.UpdateEnd)]
+    assert len(ends) == len(updates)
+
+
+def test_the_fast_path_takes_nearly_all_raw_bytes() -> None:
+    img = server.random_image(H, W, 5)
+    narrow = server.random_image(H, 5, 6)
+    data = server.update(server.raw_rect(0, 0, img), server.raw_rect(3, 0, narrow))
+    screen = Screen()
+    screen.fb.resize(W, H)
+    direct = drive(connected(W, H), screen, data, [100])
+    assert direct >= len(data) - 4 - 2 * 100  # all but the reads that held a header
+    expected = img.copy()
+    expected[:, 3:8] = narrow
+    assert np.array_equal(screen.rgb(), expected)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=6),
+    st.lists(st.integers(1, 200), min_size=1, max_size=5),
+)
+@settings(max_examples=150, deadline=None, database=None)
+def test_a_hostile_stream_read_into_the_framebuffer_stays_inside(flips, sizes) -> None:
+    data = bytearray(
+        build([("raw", 0, 0, W, H, 1), ("raw", 2, 3, 5, 4, 2), ("copy", 1, 1, 4, 4, 3)])
+        + build([("raw", 4, 0, 3, H, 4)])
+    )
+    for pos, value in flips:
+        data[pos % len(data)] = value
+    client = connected(W, H)
+    screen = Screen()
+    screen.fb.resize(W, H)
+    drive(client, screen, bytes(data), sizes)  # raises if anything lands outside
+    if client.closed:
+        assert client.error
