@@ -33,56 +33,61 @@ class RawReader:
     than the ``recv_into`` itself."""
 
     def __init__(self) -> None:
-        #: The Raw rectangle being read: (x, y, w, rows), as the parser announced it.
+        #: The Raw rectangle being read: (x, y, w, rows), the very tuple the parser
+        #: announced (a new wait is a new tuple).
         self._rect: tuple[int, int, int, int] | None = None
         self._into_framebuffer = True
-        #: Its rows complete so far.
+        #: Reading into the framebuffer: the rectangle's bytes there, and how many came.
+        self._region: memoryview | None = None
+        self._got = 0
+        #: Reading through the scratch: the rectangle's rows complete so far, and bytes of
+        #: the next one already read.
         self._row = 0
-        #: Bytes of the next row already read (into the framebuffer or the scratch).
         self._partial = 0
-        #: Of that row, the pixels already made opaque (reads into the framebuffer).
-        self._opaque = 0
         self._scratch: bytearray | None = None
 
     def buffer(self, client: RFBClient, fb: Framebuffer) -> memoryview | None:
         """Where the next read goes, or None for :meth:`RFBClient.receive_data`."""
         pending = client.pending_raw()
         if pending is None:
-            self._rect = None
+            self._rect = self._region = None
             return None
-        if pending != self._rect and not self._start(client, fb, pending):
+        if pending is not self._rect and not self._start(client, fb, pending):
             return None
-        return self._view(fb)[self._partial :]
+        if self._region is not None:
+            return self._region[self._got :]
+        return self._scratch_view()[self._partial :]
 
     def _start(self, client: RFBClient, fb: Framebuffer, rect: tuple[int, int, int, int]) -> bool:
         x, y, w, rows = rect
+        self._rect = self._region = None
         if x + w > fb.width or y + rows > fb.height:
-            self._rect = None
             return False  # events not applied yet: let the parser have it
         self._rect = rect
-        self._row = self._partial = self._opaque = 0
-        self._into_framebuffer = x == 0 and w == fb.width
-        if not self._into_framebuffer:
+        self._got = self._row = self._partial = 0
+        if x == 0 and w == fb.width:
+            self._region = view = fb.row_buffer(y, rows)
+        else:
             fit = max(1, SCRATCH_BYTES // (w * 4))
             if self._scratch is None or fit * w * 4 > len(self._scratch):
                 self._scratch = bytearray(max(SCRATCH_BYTES, fit * w * 4))
+            view = self._scratch_view()
         head = client.take_raw_head()
         if head:  # the start of the first row came with the last parsed read
-            self._view(fb)[: len(head)] = head
-            self._partial = len(head)
+            view[: len(head)] = head
+            if self._region is not None:
+                self._got = len(head)
+                fb.make_opaque(y * w, len(head) // 4)
+            else:
+                self._partial = len(head)
         return True
 
-    def _view(self, fb: Framebuffer) -> memoryview:
-        """The rest of the rectangle's rows in the framebuffer, or what the scratch holds
-        of them."""
-        _, y, w, rows = self._rect  # type: ignore[misc]
-        y += self._row
-        rows -= self._row
-        if self._into_framebuffer:
-            return fb.row_buffer(y, rows)
+    def _scratch_view(self) -> memoryview:
+        """As many of the rectangle's remaining rows as the scratch holds."""
+        _, _, w, rows = self._rect  # type: ignore[misc]
         row = w * 4
         fit = len(self._scratch) // row  # type: ignore[arg-type]
-        return memoryview(self._scratch)[: min(rows, fit) * row]  # type: ignore[arg-type]
+        return memoryview(self._scratch)[: min(rows - self._row, fit) * row]  # type: ignore[arg-type]
 
     def commit(
         self, client: RFBClient, fb: Framebuffer, nbytes: int
@@ -93,23 +98,27 @@ class RawReader:
         if self._rect is None:
             raise RuntimeError("a read into the framebuffer with no Raw rows waited for")
         x, y, w, total = self._rect
-        y += self._row
-        end = self._partial + nbytes
-        rows, self._partial = divmod(end, w * 4)
-        if self._into_framebuffer:
+        row = w * 4
+        if self._region is not None:
+            got0 = self._got
+            got = self._got = got0 + nbytes
             # Whole pixels only: a pixel split between reads is done with its last byte.
-            fb.make_opaque(y * w + self._opaque, end // 4 - self._opaque)
-            self._opaque = end // 4 - rows * w
-        elif rows:
-            scratch = self._scratch
-            assert scratch is not None
-            done = rows * w * 4
-            fb.put_pixels(x, y, w, rows, memoryview(scratch)[:done])
-            scratch[: self._partial] = scratch[done:end]  # the next row's start
-        if not rows:
+            fb.make_opaque(y * w + got0 // 4, got // 4 - got0 // 4)
+            first, done = got0 // row, got // row
+        else:
+            end = self._partial + nbytes
+            rows, self._partial = divmod(end, row)
+            first, done = self._row, self._row + rows
+            if rows:
+                scratch = self._scratch
+                assert scratch is not None
+                fb.put_pixels(x, y + first, w, rows, memoryview(scratch)[: rows * row])
+                scratch[: self._partial] = scratch[rows * row : end]  # the next row's start
+                self._row = done
+        if done == first:
             return None, []
-        self._row += rows
-        if self._row < total:
-            return (x, y, w, rows), []
-        self._rect = None
-        return (x, y, w, rows), client.raw_rows_done(total)
+        rect = (x, y + first, w, done - first)
+        if done < total:
+            return rect, []
+        self._rect = self._region = None
+        return rect, client.raw_rows_done(total)

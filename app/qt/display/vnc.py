@@ -130,11 +130,15 @@ class VncSession(DisplaySession):
 
     def buffer_updated(self, nbytes: int) -> None:
         rect, evs = self._raw_reader.commit(self.client, self.framebuffer, nbytes)
-        if rect is not None:
-            self._damage.append(rect)
-            self.pixels_updated += rect[2] * rect[3]
+        if rect is None:
+            return
+        self._damage.append(rect)
+        self.pixels_updated += rect[2] * rect[3]
+        if evs:  # the rectangle is complete: what follows it
             self._handle(evs)
             self._flush()
+        else:
+            self._report_damage(False)
 
     def connection_lost(self, reason: str | None) -> None:
         self.client.close(reason or "closed")
