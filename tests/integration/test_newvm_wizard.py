@@ -7,7 +7,6 @@ listens on the forwarded ports, and its window is asked for."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from app.core.newvm.checks import port_problem
 from app.core.osdb import Firmware
 from app.core.xml import Domain
 from tests.guest import rescue_iso
+from tests.integration.test_newvm_create import swtpm_pids
 from tests.widgets.newvm.conftest import go_to, next_enabled, set_iso, settle
 from widgets.newvm import NewVMWizard, PageId
 
@@ -38,17 +38,6 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(type=kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def swtpm_pids(uuid: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                cmd = (entry / "cmdline").read_bytes()
-                if b"swtpm" in cmd.split(b"\0")[0] and uuid.encode() in cmd:
-                    pids.append(int(entry.name))
-    return pids
 
 
 def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(this_computer, qtbot) -> None:
