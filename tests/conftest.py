@@ -13,11 +13,12 @@ import gc
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.core import finalizers
+from app.core import finalizers, osdb
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -70,3 +71,17 @@ def gui_thread_garbage_collection() -> None:
     if QApplication.instance() is not None:
         collector.install()
     collector.collect_due()
+
+
+@pytest.fixture(scope="session")
+def db() -> Iterator[osdb.OSDatabaseClient]:
+    """The shared OS database, loaded with osinfo-db's untranslated names (libosinfo picks
+    names by the locale at load time, and tests compare names). One helper process serves
+    the whole session: the fixture holds it."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LANGUAGE", "C")
+        database = osdb.database()
+        lease = database.hold()
+        database.load()
+    yield database
+    lease.release()

@@ -49,16 +49,6 @@ def env() -> Iterator[tuple[libvirt.virConnect, newvm.HostFacts, bool, Path]]:
         yield conn, host, swtpm_ok, Path(os.path.realpath(root))
 
 
-@pytest.fixture(scope="module")
-def db() -> Iterator[osdb.OSDatabaseClient]:
-    """The shared OS database; the module holds its helper process."""
-    database = osdb.database()
-    lease = database.hold()
-    database.load()
-    yield database
-    lease.release()
-
-
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(type=kind) as s:
         s.bind(("127.0.0.1", 0))

@@ -5,13 +5,13 @@ off-thread work to settle."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QWizard
 
-from app.core import osdb, uris
+from app.core import uris
 from app.core.connection import Connection, ConnectionSpec
 from app.core.newvm import HostFacts
 from tests.unit.core.newvm.conftest import make_host
@@ -26,19 +26,6 @@ def isos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("wizard-isos")
     names = ("debian11", "win11", "unknown", "not-bootable")
     return {n: build_iso(d / f"{n}.iso", SPECS[n]) for n in names}
-
-
-@pytest.fixture(scope="session")
-def db() -> Iterator[osdb.OSDatabaseClient]:
-    """The shared OS database, loaded with untranslated names.
-    One helper process serves the whole session: the fixture holds it."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LANGUAGE", "C")
-        database = osdb.database()
-        lease = database.hold()
-        database.load()
-    yield database
-    lease.release()
 
 
 def settle(qtbot, wizard: NewVMWizard, timeout: int = TIMEOUT_MS) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,19 +57,6 @@ def make_host(**changes: object) -> HostFacts:
 @pytest.fixture
 def host() -> HostFacts:
     return make_host()
-
-
-@pytest.fixture(scope="session")
-def db() -> Iterator[osdb.OSDatabaseClient]:
-    """osdb's shared database with untranslated names (LANGUAGE=C at load time).
-    One helper process serves the whole session: the fixture holds it."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LANGUAGE", "C")
-        database = osdb.database()
-        lease = database.hold()
-        database.load()
-    yield database
-    lease.release()
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from app.core import osdb
 
 PVD = 16 * 2048
 _FIELDS = {
@@ -93,17 +90,3 @@ def isos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every image of SPECS, by name."""
     d = tmp_path_factory.mktemp("osdb-isos")
     return {name: build_iso(d / f"{name}.iso", spec) for name, spec in SPECS.items()}
-
-
-@pytest.fixture(scope="session")
-def db() -> Iterator[osdb.OSDatabaseClient]:
-    """The shared database, loaded with osinfo-db's untranslated names: libosinfo picks
-    names by the locale at load time, and the tests compare names.
-    One helper process serves the whole session: the fixture holds it."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LANGUAGE", "C")
-        database = osdb.database()
-        lease = database.hold()
-        database.load()
-    yield database
-    lease.release()
