@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.thumbnails_action.toggled.connect(self._toggle_thumbnails)
         self.preferences_action = QAction("&Preferences…", self)
         self.preferences_action.setObjectName("action_preferences")
-        self.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.preferences_action.setShortcut(QKeySequence("Ctrl+,"))  # no standard one on X11
         self.preferences_action.triggered.connect(self.show_preferences)
         self.about_action = QAction(f"&About {APP_NAME}", self)
         self.about_action.triggered.connect(self._about)

@@ -49,6 +49,7 @@ def test_the_main_window_applies_and_saves_what_was_chosen(qtbot, env, monkeypat
     assert env.window.thumbnails_action.isChecked()
     menu_texts = [a.text() for a in env.window.menuBar().actions()[0].menu().actions()]
     assert "&Preferences…" in menu_texts
+    assert env.window.preferences_action.shortcut().toString() == "Ctrl+,"
     dialog = env.window.show_preferences()
     assert dialog.isVisible() and dialog.quit_buttons["leave"].isChecked()
     dialog.quit_buttons["ask"].click()
