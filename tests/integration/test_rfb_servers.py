@@ -26,7 +26,7 @@ import pytest
 from app.core.rfb import RFBOptions, events
 from app.core.rfb.keymap import KEY_ENTER, KEY_LEFTSHIFT, KEY_SPACE, qnum_from_evdev
 from tests.unit.core.rfb import xwd
-from tests.unit.core.rfb.record import wait_for_port, xvnc_args
+from tests.unit.core.rfb.record import qemu_vnc_args, wait_for_port, xvnc_args
 from tests.unit.core.rfb.session import Session
 
 pytestmark = pytest.mark.integration
@@ -191,18 +191,7 @@ def qemu_guest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     vnc, mon, serial = tmp / "vnc.sock", tmp / "mon.sock", tmp / "serial.log"
     proc = subprocess.Popen(
         [
-            "qemu-system-x86_64",
-            "-accel",
-            "tcg",
-            "-m",
-            "128",
-            "-nodefaults",
-            "-vga",
-            "std",
-            "-display",
-            "none",
-            "-vnc",
-            f"unix:{vnc}",
+            *qemu_vnc_args(vnc),
             "-monitor",
             f"unix:{mon},server,nowait",
             "-serial",

@@ -53,12 +53,10 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
-@contextlib.contextmanager
-def qemu(tmp: Path, linux: bool, password: bool = False) -> Iterator[Path]:
-    sock = tmp / "qemu-vnc.sock"
-    sock.unlink(missing_ok=True)
-    (tmp / "mon.sock").unlink(missing_ok=True)
-    args = [
+def qemu_vnc_args(sock: Path, *, password: bool = False) -> list[str]:
+    """A bare QEMU under TCG with a standard VGA card and its VNC server on a UNIX socket
+    (requiring a password when asked); callers add what to boot."""
+    return [
         "qemu-system-x86_64",
         "-accel",
         "tcg",
@@ -72,6 +70,14 @@ def qemu(tmp: Path, linux: bool, password: bool = False) -> Iterator[Path]:
         "-vnc",
         f"unix:{sock}" + (",password=on" if password else ""),
     ]
+
+
+@contextlib.contextmanager
+def qemu(tmp: Path, linux: bool, password: bool = False) -> Iterator[Path]:
+    sock = tmp / "qemu-vnc.sock"
+    sock.unlink(missing_ok=True)
+    (tmp / "mon.sock").unlink(missing_ok=True)
+    args = qemu_vnc_args(sock, password=password)
     if password:
         args += ["-monitor", f"unix:{tmp / 'mon.sock'},server,nowait"]
     if linux:
