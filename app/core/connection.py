@@ -23,7 +23,7 @@ from typing import Protocol
 
 import libvirt
 
-from app.core import accel, embedded, uris
+from app.core import accel, domain_events, embedded, uris
 from app.core.errors import ErrorKind, NidoError, from_libvirt
 from app.core.events import ensure_event_loop
 from app.core.workers import WorkerPool
@@ -185,7 +185,7 @@ class Connection:
         self.virconn: libvirt.virConnect | None = None
         self._local_prober = local_prober
         self._listeners: list[ConnectionListener] = []
-        self._callback_ids: list[int] = []
+        self._events: domain_events.Subscription | None = None
         self._lock = threading.RLock()
         self._want_open = False
         self._failures = 0
@@ -294,11 +294,13 @@ class Connection:
         self.workers.submit(self._attempt, generation)
         return generation
 
-    def _detach(self) -> tuple[libvirt.virConnect, list[int]] | None:
-        """Take the open virConnect and its callbacks out of service. Lock held."""
+    def _detach(
+        self,
+    ) -> tuple[libvirt.virConnect, domain_events.Subscription | None] | None:
+        """Take the open virConnect and its event subscription out of service. Lock held."""
         conn, self.virconn = self.virconn, None
-        ids, self._callback_ids = self._callback_ids, []
-        return (conn, ids) if conn is not None else None
+        events, self._events = self._events, None
+        return (conn, events) if conn is not None else None
 
     # -- opening -----------------------------------------------------------------------
     def resolve_uri(self) -> str:
@@ -361,19 +363,19 @@ class Connection:
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc, f"connect to {uris.describe(uri)}") from exc
         try:
-            ids, accelerator = self._setup(conn, generation)
+            events, accelerator = self._setup(conn, generation)
         except libvirt.libvirtError as exc:
-            _dispose(conn, [])
+            _dispose(conn, None)
             raise from_libvirt(exc, f"set up the connection to {uris.describe(uri)}") from exc
         with self._lock:
             current = generation == self._generation
             if current:
                 replaced = self._detach()
-                self.virconn, self._callback_ids = conn, ids
+                self.virconn, self._events = conn, events
                 self.accelerator = accelerator
                 self._failures = 0
         if not current:  # Disconnect, or a newer attempt, came while this one ran
-            _dispose(conn, ids)
+            _dispose(conn, events)
             return
         if replaced is not None:
             _dispose(*replaced)
@@ -381,27 +383,26 @@ class Connection:
 
     def _setup(
         self, conn: libvirt.virConnect, generation: int
-    ) -> tuple[list[int], accel.Accelerator | None]:
+    ) -> tuple[domain_events.Subscription, accel.Accelerator | None]:
         if uris.uses_remote_driver(self.uri):
             # Notices a host (or local daemon) that stopped answering, within ~20 s.
             with contextlib.suppress(libvirt.libvirtError):
                 conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
         if not uris.is_embed_uri(self.uri):  # shared and in process: it cannot be lost
             conn.registerCloseCallback(self._on_close, generation)
-        ids = [
-            conn.domainEventRegisterAny(None, event_id, self._on_domain_event, event_id)
-            for event_id in (
-                libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
-                libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
-                libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
-            )
-        ]
+        # Through the fan-out: the embedded connection is shared, and libvirt takes only
+        # one registration per event on a connection.
+        events = domain_events.subscribe(conn, self._on_domain_event)
         if uris.driver_of(self.uri) != "qemu":
-            return ids, None  # other hypervisors have no KVM-or-TCG choice
+            return events, None  # other hypervisors have no KVM-or-TCG choice
         local = not uris.is_remote(self.uri)
-        return ids, accel.choose_accelerator(
-            conn.getCapabilities(), local_pvm=accel.local_kvm_is_pvm() if local else None
+        try:
+            capabilities = conn.getCapabilities()
+        except libvirt.libvirtError:
+            domain_events.unsubscribe(events)
+            raise
+        return events, accel.choose_accelerator(
+            capabilities, local_pvm=accel.local_kvm_is_pvm() if local else None
         )
 
     # -- dropping and reconnecting ---------------------------------------------------
@@ -509,17 +510,8 @@ class Connection:
             self._reconnect_timer = None
 
     # -- events ----------------------------------------------------------------------
-    def _on_domain_event(self, _conn: libvirt.virConnect, dom: libvirt.virDomain, *args) -> None:
-        # Runs on the libvirt event thread. The last argument is our opaque event id.
-        event_id = args[-1]
-        if event_id == libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE:
-            event, detail = args[0], args[1]
-        else:
-            event, detail = -event_id - 1, 0  # non-lifecycle events as negative kinds
-        try:
-            uuid = dom.UUIDString()
-        except libvirt.libvirtError:
-            return
+    def _on_domain_event(self, uuid: str, event: int, detail: int) -> None:
+        # Runs on the libvirt event thread (see domain_events for the event kinds).
         for listener in list(self._listeners):
             try:
                 listener.domain_event(self, uuid, event, detail)
@@ -527,7 +519,7 @@ class Connection:
                 log.exception("domain event listener failed")
 
 
-def _dispose(conn: libvirt.virConnect, callback_ids: list[int]) -> None:
+def _dispose(conn: libvirt.virConnect, events: domain_events.Subscription | None) -> None:
     """Take a connection out of service (blocking; on a worker).
 
     libvirt holds the Python object through its event and close-callback registrations;
@@ -536,9 +528,8 @@ def _dispose(conn: libvirt.virConnect, callback_ids: list[int]) -> None:
     inside a call on it (a statistics query, a screenshot), and libvirt frees a closed
     connection under such a call (seen as segfaults). Threads in a call hold a reference,
     so the close waits for them."""
-    for cb_id in callback_ids:
-        with contextlib.suppress(libvirt.libvirtError):
-            conn.domainEventDeregisterAny(cb_id)
+    if events is not None:
+        domain_events.unsubscribe(events)
     if embedded.is_shared(conn):
         return  # no close callback on it, and it stays open for the next user
     with contextlib.suppress(libvirt.libvirtError):
