@@ -18,11 +18,12 @@ libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
 "
 
 # What the tests use besides the runtime: a virtual screen, screenshots, the tools that
-# build the cached test guests (kernel + busybox initramfs, GRUB rescue ISO), and a second
-# real VNC server (TigerVNC's Xvnc, with a few X clients to draw on it).
+# build the cached test guests (kernel + busybox initramfs with a static test SPICE agent,
+# GRUB rescue ISO), and a second real VNC server (TigerVNC's Xvnc, with a few X clients
+# to draw on it).
 TEST="
 xvfb xdotool imagemagick xauth
-xorriso mtools grub-pc-bin grub-common busybox-static cpio gzip dpkg-dev
+xorriso mtools grub-pc-bin grub-common busybox-static cpio gzip dpkg-dev libc6-dev
 tigervnc-standalone-server tigervnc-tools x11-apps x11-xserver-utils xterm virtinst
 "
 

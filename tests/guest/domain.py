@@ -6,8 +6,9 @@ the least a test needs: one vCPU, no disk or network, no USB, no balloon, a stan
 card with a VNC (or SPICE) server that listens nowhere (clients connect with
 ``openGraphicsFD``) or, with ``listen``, on a TCP address with a port libvirt picks
 (``autoport``; the live XML says which), optionally with a password, optionally the
-first serial port logged to a file, and optionally a virtio tablet (an absolute pointer;
-else the guest has only QEMU's PS/2 mouse, which it does not drive).
+first serial port logged to a file, optionally a virtio tablet (an absolute pointer;
+else the guest has only QEMU's PS/2 mouse, which it does not drive), and optionally the
+SPICE agent's channel (a virtio-serial port, where the guest runs its test agent).
 """
 
 from __future__ import annotations
@@ -44,10 +45,17 @@ def _devices(
     listen: str | None = None,
     password: str | None = None,
     tablet: bool = False,
+    spice_agent: bool = False,
 ) -> str:
     parts = ["    <controller type='usb' model='none'/>"]
     if tablet:
         parts.append("    <input type='tablet' bus='virtio'/>")
+    if spice_agent:  # libvirt adds the virtio-serial controller
+        parts.append(
+            "    <channel type='spicevmc'>\n"
+            "      <target type='virtio' name='com.redhat.spice.0'/>\n"
+            "    </channel>"
+        )
     if serial_log is not None:
         parts.append(
             "    <serial type='file'>\n"
@@ -103,18 +111,24 @@ def domain_xml(
     listen: str | None = None,
     password: str | None = None,
     tablet: bool = False,
+    spice_agent: bool = False,
 ) -> str:
     """XML for ``guest`` booted directly from its kernel and initramfs. ``graphics`` may
     name several display servers (``("vnc", "spice")``). With ``listen`` they listen on
     that TCP address (ports chosen by libvirt); with ``password`` the first asks for one.
     With ``tablet`` the guest has a virtio tablet, and reports its events on the serial
-    port (:func:`tests.guest.linux.pointer_events`)."""
+    port (:func:`tests.guest.linux.pointer_events`). With ``spice_agent`` (SPICE graphics
+    only) it runs a SPICE agent that reports what it hears on the serial port
+    (:func:`tests.guest.linux.agent_lines`)."""
+    kinds = (graphics,) if isinstance(graphics, str) else graphics or ()
+    if spice_agent and "spice" not in kinds:
+        raise ValueError("a SPICE agent needs SPICE graphics")
     os_extra = (
         f"    <kernel>{escape(str(guest.kernel))}</kernel>\n"
         f"    <initrd>{escape(str(guest.initrd))}</initrd>\n"
         f"    <cmdline>{escape(guest.cmdline)}</cmdline>"
     )
-    devices = _devices(serial_log, graphics, listen, password, tablet)
+    devices = _devices(serial_log, graphics, listen, password, tablet, spice_agent)
     return _domain(name, accel, memory_mib, os_extra, devices)
 
 

@@ -13,10 +13,21 @@ say() {  # to the screen and to the serial log
     done
 }
 
-load() {
+load() {  # the modules of a load-order file, but those already loaded by another one
     while read -r m; do
+        [ -d "/sys/module/${m%.ko}" ] && continue
         insmod "/lib/modules/$m" || say "nido-guest: insmod $m failed"
     done < "$1"
+}
+
+has_pci() {  # has_pci VENDOR:DEVICE...: whether the machine has one of these PCI devices
+    for dev in /sys/bus/pci/devices/*; do
+        read -r vendor < "$dev/vendor" && read -r device < "$dev/device" || continue
+        for want; do
+            [ "$vendor:$device" = "$want" ] && return 0
+        done
+    done
+    return 1
 }
 
 load /lib/modules/load-order
@@ -29,9 +40,7 @@ load /lib/modules/load-order
 # a 16-byte timeval, then u16 type, u16 code, s32 value; busybox's hexdump consumes no
 # bytes for a unit with no conversion, so '16/1 "%0.0s"' skips the timeval). Builtins only
 # on the way, so that a guest without a tablet pays next to nothing for the check.
-for dev in /sys/bus/pci/devices/*; do
-    read -r vendor < "$dev/vendor" && read -r device < "$dev/device" || continue
-    [ "$vendor:$device" = 0x1af4:0x1052 ] || continue
+if has_pci 0x1af4:0x1052; then
     load /lib/modules/load-order-tablet
     for ev in /sys/class/input/event*; do
         read -r name < "$ev/device/name" && [ "$name" = "QEMU Virtio Tablet" ] || continue
@@ -40,8 +49,26 @@ for dev in /sys/bus/pci/devices/*; do
         tablet=${ev##*/}
     done
     [ -n "$tablet" ] || say "nido-guest: the virtio tablet has no event device"
-    break
-done
+fi
+
+# A virtio-serial controller (PCI 1af4:1003, or 1af4:1043 modern only): its driver, and the
+# test SPICE agent on the port named com.redhat.spice.0, reporting on the serial port. The
+# ports appear a moment after the driver loads (the host announces them), so the search
+# runs beside the rest of the boot.
+if has_pci 0x1af4:0x1003 0x1af4:0x1043; then
+    load /lib/modules/load-order-agent
+    (
+        for _ in $(seq 100); do
+            for p in /sys/class/virtio-ports/*; do
+                read -r name < "$p/name" 2>/dev/null && [ "$name" = com.redhat.spice.0 ] \
+                    && [ -c "/dev/${p##*/}" ] || continue
+                exec /bin/nido-agent "/dev/${p##*/}" > /dev/ttyS0 2>&1
+            done
+            sleep 0.1
+        done
+        say "@AGENT_PREFIX@ no port named com.redhat.spice.0"
+    ) &
+fi
 
 # A steady picture: no blinking cursor, so an idle screen sends no display updates.
 echo 0 > /sys/class/graphics/fbcon/cursor_blink 2>/dev/null

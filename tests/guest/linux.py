@@ -16,6 +16,10 @@ happens, and it reaches its ready marker in seconds under TCG. Its ``/init``
 - when the machine has a virtio tablet (``domain_xml(tablet=True)``), loads its driver
   and writes every event of it to the serial port as a line
   ``POINTER_PREFIX type code value`` (see :func:`pointer_events`), for pointer tests,
+- when the machine has a virtio-serial controller (``domain_xml(spice_agent=True)`` adds
+  one, with the SPICE agent's port), loads its driver and starts a minimal SPICE agent
+  (``spice_agent.c``, built static here with gcc) on that port, which reports on the
+  serial port what the client sent it (see :func:`agent_lines`),
 - otherwise sleeps: nothing polls, so an idle guest costs QEMU next to nothing.
 
 The same kernel package gives two ways to boot, see :class:`Boot`. Both come from Debian's
@@ -31,6 +35,7 @@ import gzip
 import json
 import lzma
 import re
+import subprocess
 import tempfile
 import zlib
 from collections.abc import Iterable
@@ -48,6 +53,9 @@ TABLET_MAX = 0x7FFF
 
 _HERE = Path(__file__).parent
 _INIT_TEMPLATE = _HERE / "guest_init.sh"
+_AGENT_SOURCE = _HERE / "spice_agent.c"
+#: The start of each serial line the guest's SPICE agent writes.
+AGENT_PREFIX = "nido-agent"
 
 #: The framebuffer geometry both boot paths give, and where the colour bars go.
 FB_WIDTH, FB_HEIGHT, FB_BPP = 1920, 1080, 32
@@ -107,6 +115,12 @@ _TABLET_CONFIG: dict[str, str | None] = {
     "CONFIG_VIRTIO_PCI": "virtio_pci",
     "CONFIG_VIRTIO_INPUT": "virtio_input",
 }
+#: The virtio-serial driver, for the SPICE agent's port; loaded by init only when the
+#: machine has a virtio console device (PCI 1af4:1003, or 1af4:1043 when modern only).
+_AGENT_CONFIG: dict[str, str | None] = {
+    "CONFIG_VIRTIO_PCI": "virtio_pci",
+    "CONFIG_VIRTIO_CONSOLE": "virtio_console",
+}
 #: Modules fetched in the first pass over the package, which saves passes for known
 #: dependencies. Anything else a module depends on is found by name in a further pass.
 _PREFETCH = {
@@ -158,6 +172,19 @@ def pointer_events(serial: bytes) -> list[tuple[int, int, int]]:
     return events
 
 
+def agent_lines(serial: bytes) -> list[str]:
+    """What the guest's SPICE agent reported, oldest first, each line without its prefix
+    (``monitors 1 1000x700+0+0``, ``host-text 6869``, ...). A line still being written is
+    left for the next read."""
+    prefix = AGENT_PREFIX.encode() + b" "
+    lines = []
+    for line in serial.split(b"\n")[:-1]:
+        at = line.find(prefix)
+        if at >= 0:
+            lines.append(line[at + len(prefix) :].decode(errors="replace").strip())
+    return lines
+
+
 def init_script() -> str:
     """The guest's /init with its placeholders filled in."""
     stride = FB_WIDTH * FB_BPP // 8
@@ -171,6 +198,7 @@ def init_script() -> str:
         "READY_MARKER": READY_MARKER,
         "POWEROFF_MARKER": POWEROFF_MARKER,
         "POINTER_PREFIX": POINTER_PREFIX,
+        "AGENT_PREFIX": AGENT_PREFIX,
     }
     return re.sub(r"@([A-Z_]+)@", lambda m: str(values[m.group(1)]), _INIT_TEMPLATE.read_text())
 
@@ -324,7 +352,8 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         tmp = Path(tmp_name)
         debs = debian.download([kernel_pkg, busybox_pkg], tmp / "debs")
         pkg = _KernelPackage(debs[kernel_pkg.name], kver, tmp / "kernel")
-        wanted = [m for m in {**_BASE_CONFIG, **_DISPLAY_CONFIG, **_TABLET_CONFIG}.values() if m]
+        needs = {**_BASE_CONFIG, **_DISPLAY_CONFIG, **_TABLET_CONFIG, **_AGENT_CONFIG}
+        wanted = [m for m in needs.values() if m]
         pkg.fetch([*wanted, *_PREFETCH], boot_files=True, hints=True)
         config = _kernel_config(pkg.config.read_text())
         base = pkg.load_order(_modules_for(config, _BASE_CONFIG))
@@ -334,6 +363,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         tablet = [
             ko for ko in pkg.load_order(_modules_for(config, _TABLET_CONFIG)) if ko not in base
         ]
+        agent = [ko for ko in pkg.load_order(_modules_for(config, _AGENT_CONFIG)) if ko not in base]
 
         busybox = tmp / "busybox"
         deb = debs[busybox_pkg.name]
@@ -346,10 +376,11 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         archive.char_device("dev/console", 5, 1)
         archive.char_device("dev/null", 1, 3, 0o666)
         archive.file("bin/busybox", busybox.read_bytes(), 0o755)
+        archive.file("bin/nido-agent", _build_agent(tmp), 0o755)
         archive.symlink("bin/sh", "busybox")
         archive.file("init", init_script().encode(), 0o755)
         archive.file("share/pattern.gz", gzip.compress(colour_bars(), 9, mtime=0))
-        for ko in [*base, *display, *tablet]:
+        for ko in dict.fromkeys([*base, *display, *tablet, *agent]):
             archive.file(f"lib/modules/{ko.name}", ko.read_bytes())
         archive.file("lib/modules/load-order", "".join(f"{ko.name}\n" for ko in base).encode())
         archive.file(
@@ -357,6 +388,9 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         )
         archive.file(
             "lib/modules/load-order-tablet", "".join(f"{ko.name}\n" for ko in tablet).encode()
+        )
+        archive.file(
+            "lib/modules/load-order-agent", "".join(f"{ko.name}\n" for ko in agent).encode()
         )
         archive.write_gzip(product / "initrd.gz")
 
@@ -372,6 +406,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
                     "modules": [ko.name for ko in base],
                     "display_modules": [ko.name for ko in display],
                     "tablet_modules": [ko.name for ko in tablet],
+                    "agent_modules": [ko.name for ko in agent],
                     "cmdlines": {str(boot): cmdline for boot, cmdline in _CMDLINES.items()},
                 },
                 indent=2,
@@ -379,12 +414,30 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         )
 
 
+def _build_agent(tmp: Path) -> bytes:
+    """The guest's SPICE agent, compiled static (the initramfs has no C library)."""
+    out = tmp / "nido-agent"
+    try:
+        subprocess.run(
+            ["gcc", "-static", "-Os", "-s", "-Wall", "-o", str(out), str(_AGENT_SOURCE)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except FileNotFoundError as exc:
+        raise RuntimeError("building the test guest needs gcc (installers/debian-deps.sh)") from exc
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(f"compiling {_AGENT_SOURCE.name} failed:\n{exc.stderr}") from exc
+    return out.read_bytes()
+
+
 def _product_key() -> tuple[str, debian.Package, debian.Package]:
     """The cache key of the guest that would be built now, and the packages behind it."""
     packages = debian.resolve_packages()
     kernel_pkg, busybox_pkg = packages["kernel"], packages["busybox"]
     recipe = cache.source_files_hash(
-        [_HERE / "linux.py", _HERE / "cpio.py", _HERE / "debian.py", _INIT_TEMPLATE]
+        [_HERE / "linux.py", _HERE / "cpio.py", _HERE / "debian.py", _INIT_TEMPLATE, _AGENT_SOURCE]
     )
     versions = f"{kernel_pkg.version}-bb{busybox_pkg.version}".replace(":", "_")
     return f"linux-{versions}-{recipe}", kernel_pkg, busybox_pkg

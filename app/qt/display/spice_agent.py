@@ -15,26 +15,36 @@ of types, and the other side *requests* the data only when somebody pastes.
 Only the CLIPBOARD selection is shared (not X11's PRIMARY), and nothing at all while no
 agent is connected. Texts longer than :data:`MAX_TEXT` are not shared.
 
+Nothing is offered before the agent has announced that it takes the clipboard on demand
+(spice-client-glib drops a grab, and rejects a release, sent before that): a newly
+connected agent hears of the host's text once its capabilities arrive
+(``main-agent-update``).
+
 Monitor config goes through the agent too: spice-client-glib sends it only while an agent
 is connected, so a guest without one keeps its own resolution.
+
+Checked against real QEMU with the test guest's agent (tests/integration/test_spice_agent.py):
+the typelib gives the clipboard signals' ``types`` as a list and their ``data`` as bytes.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QClipboard, QGuiApplication
-
-from app.qt.display.spice_gi import bytes_at, uint32s_at
 
 log = logging.getLogger(__name__)
 
 #: VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD, VD_AGENT_CLIPBOARD_UTF8_TEXT
 SELECTION_CLIPBOARD = 0
 UTF8_TEXT = 1
+#: VD_AGENT_CAP_CLIPBOARD_BY_DEMAND: the agent takes grabs and requests.
+CAP_CLIPBOARD_BY_DEMAND = 5
+#: The most clipboard types looked at in one grab.
+MAX_TYPES = 64
 #: A guest may not flood the host's clipboard (nor the host the guest's).
 MAX_TEXT = 16 * 1024 * 1024
 #: The smallest resolution asked of a guest.
@@ -68,7 +78,8 @@ class ClipboardBridge(QObject):
         self.agent = False
 
     def set_agent(self, connected: bool) -> None:
-        """The agent came or went; a newly come agent hears of the host's current text."""
+        """An agent that takes the clipboard came, or went; a newly come one hears of the
+        host's current text."""
         was, self.agent = self.agent, connected
         if connected and not was:
             self._host_changed()
@@ -137,6 +148,7 @@ class MainChannel(AgentClipboard, Protocol):
 
     def update_display(self, id: int, x: int, y: int, w: int, h: int, update: bool) -> None: ...
     def update_display_enabled(self, id: int, enabled: bool, update: bool) -> None: ...
+    def agent_test_capability(self, cap: int) -> bool: ...
 
 
 #: How the session connects a GObject signal: ``on(obj, "signal", handler)``.
@@ -156,6 +168,7 @@ class AgentLink:
         self.main = main
         self.clipboard.attach(main)
         on(main, "notify::agent-connected", self._agent_changed)
+        on(main, "main-agent-update", self._agent_changed)  # its capabilities arrived
         on(main, "main-clipboard-selection-grab", self._guest_grabs)
         on(main, "main-clipboard-selection", self._guest_data)
         on(main, "main-clipboard-selection-request", self._guest_requests)
@@ -166,10 +179,15 @@ class AgentLink:
         self.main = None
         self.connected = False
 
-    def set_connected(self, connected: bool) -> None:
+    def set_connected(self, connected: bool, clipboard: bool | None = None) -> None:
+        """The agent is there or not; ``clipboard``: it has said it takes the clipboard
+        (None: as ``connected``)."""
+        takes = connected if clipboard is None else connected and clipboard
+        news = (connected and not self.connected) or (takes and not self.clipboard.agent)
         self.connected = connected
-        self.clipboard.set_agent(connected)
-        self._send_preferred_size()
+        self.clipboard.set_agent(takes)
+        if news:  # a new agent, or its capabilities: spice-client-glib may have dropped it
+            self._send_preferred_size()
 
     def set_preferred_size(self, width: int, height: int) -> None:
         """Ask for a guest resolution of ``width`` x ``height``; kept until an agent is
@@ -185,18 +203,22 @@ class AgentLink:
         # update=True: spice-client-glib sends it after a short delay, coalescing a drag.
         self.main.update_display(0, 0, 0, width, height, True)
 
-    # -- the main channel's signals (pointers arrive as integers) ------------------------------
-    def _agent_changed(self, main: Any, _pspec: Any) -> None:
-        self.set_connected(bool(main.props.agent_connected))
+    # -- the main channel's signals --------------------------------------------------------------
+    def _agent_changed(self, main: Any, *_args: Any) -> None:
+        connected = bool(main.props.agent_connected)
+        clipboard = connected and bool(main.agent_test_capability(CAP_CLIPBOARD_BY_DEMAND))
+        self.set_connected(connected, clipboard)
 
-    def _guest_grabs(self, _main: Any, selection: int, types: int, ntypes: int) -> bool:
-        return self.clipboard.guest_grabs(selection, uint32s_at(types, min(ntypes, 64)))
+    def _guest_grabs(self, _main: Any, selection: int, types: Sequence[int], ntypes: int) -> bool:
+        return self.clipboard.guest_grabs(selection, list(types[: min(ntypes, MAX_TYPES)]))
 
-    def _guest_data(self, _main: Any, selection: int, type_: int, data: int, size: int) -> None:
+    def _guest_data(
+        self, _main: Any, selection: int, type_: int, data: bytes | None, size: int
+    ) -> None:
         if size > MAX_TEXT:
             log.warning("guest clipboard data of %d bytes not shared", size)
             return
-        self.clipboard.guest_data(selection, type_, bytes_at(data, size))
+        self.clipboard.guest_data(selection, type_, bytes(data or b"")[:size])
 
     def _guest_requests(self, _main: Any, selection: int, type_: int) -> bool:
         return self.clipboard.guest_requests(selection, type_)

@@ -4,8 +4,9 @@ introspection, raw memory that the library owns, and descriptors from libvirt.
 - :func:`load` imports ``SpiceClientGLib`` 2.0 on first use, so Nido starts (and shows VNC)
   on a machine without PyGObject or ``gir1.2-spiceclientglib-2.0``; it raises
   :class:`SpiceUnavailable`, which says so and offers VNC instead.
-- :func:`view_at` and :func:`bytes_at` read memory that a signal handed over as a bare
-  ``gpointer`` (the primary surface, a cursor shape, clipboard data).
+- :func:`view_at` reads memory that a signal handed over as a bare ``gpointer`` (the
+  primary surface, a cursor shape). Signals whose arguments the typelib annotates as
+  arrays (the clipboard's types and data) arrive as Python lists and bytes instead.
 - :func:`open_channel_fd` is the blocking libvirt call behind each channel's ``open-fd``
   request; :func:`libvirt_fd_request` runs it on a connection's workers.
 
@@ -76,19 +77,6 @@ def view_at(address: int, size: int) -> ctypes.Array:
     if not address or size <= 0:
         raise ValueError("no memory to view")
     return (ctypes.c_ubyte * size).from_address(address)
-
-
-def bytes_at(address: int, size: int) -> bytes:
-    """A copy of ``size`` bytes at ``address``."""
-    if not address or size <= 0:
-        return b""
-    return ctypes.string_at(address, size)
-
-
-def uint32s_at(address: int, count: int) -> list[int]:
-    if not address or count <= 0:
-        return []
-    return list((ctypes.c_uint32 * count).from_address(address))
 
 
 # -- descriptors from libvirt ----------------------------------------------------------------

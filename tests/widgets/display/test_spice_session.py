@@ -27,7 +27,13 @@ from app.core.workers import WorkerPool
 from app.qt.display import spice_gi
 from app.qt.display.opener import SPICE, DisplayEndpoint
 from app.qt.display.spice import SpiceSession, cursor_image, register, spice_session
-from app.qt.display.spice_agent import MAX_TEXT, UTF8_TEXT, AgentLink, ClipboardBridge
+from app.qt.display.spice_agent import (
+    CAP_CLIPBOARD_BY_DEMAND,
+    MAX_TEXT,
+    UTF8_TEXT,
+    AgentLink,
+    ClipboardBridge,
+)
 from app.qt.display.spice_input import InputRouter, spice_scancode
 
 gi.require_version("GLib", "2.0")
@@ -310,7 +316,14 @@ def test_cursor_shapes_are_copied_from_rgba_and_implausible_ones_refused() -> No
 
 # -- the agent: clipboard and monitor config ---------------------------------------------------
 class FakeMain(RecordingInputs):
-    pass
+    """The main channel's agent calls, recorded; ``caps`` are the agent's capabilities."""
+
+    def __init__(self, caps: set[int] | None = None) -> None:
+        super().__init__()
+        self.caps = {CAP_CLIPBOARD_BY_DEMAND} if caps is None else caps
+
+    def agent_test_capability(self, cap: int) -> bool:
+        return cap in self.caps
 
 
 @pytest.fixture
@@ -373,21 +386,47 @@ def test_the_preferred_size_reaches_the_agent_when_there_is_one(qtbot) -> None:
         link.detach()
 
 
-def test_guest_clipboard_signals_read_the_memory_they_point_to(clipboard) -> None:
+def test_guest_clipboard_signals_take_the_lists_and_bytes_the_typelib_gives(clipboard) -> None:
+    """spice-client-glib's typelib annotates the types and the data as arrays: PyGObject
+    hands over a list and bytes (seen with a real agent, tests/integration/test_spice_agent)."""
     bridge, main, board = clipboard
     link = AgentLink()
     link.clipboard.detach()
     link.clipboard = bridge
     link.main = main
     bridge.set_agent(True)
-    types = (ctypes.c_uint32 * 2)(5, UTF8_TEXT)
-    assert link._guest_grabs(main, 0, ctypes.addressof(types), 2)
-    text = ctypes.create_string_buffer(b"from the guest")
-    link._guest_data(main, 0, UTF8_TEXT, ctypes.addressof(text), len(b"from the guest"))
+    assert link._guest_grabs(main, 0, [5, UTF8_TEXT], 2)
+    assert not link._guest_grabs(main, 0, [5, UTF8_TEXT], 1)  # only ntypes of them count
+    link._guest_data(main, 0, UTF8_TEXT, b"from the guest", len(b"from the guest"))
     assert board.text() == "from the guest"
-    # A size beyond the cap is refused before any memory is read.
-    link._guest_data(main, 0, UTF8_TEXT, 8, MAX_TEXT + 1)
+    # A size beyond the cap is refused before the data is looked at.
+    link._guest_data(main, 0, UTF8_TEXT, b"x", MAX_TEXT + 1)
     assert board.text() == "from the guest"
+
+
+def test_the_clipboard_waits_for_the_agents_capabilities(clipboard) -> None:
+    """An agent is connected before it says what it takes; spice-client-glib drops a grab
+    and rejects a release sent in between (a GSpice-CRITICAL, seen with a real agent)."""
+    bridge, _main, board = clipboard
+    board.setText("there before the agent")
+    link = AgentLink()
+    link.clipboard.detach()
+    link.clipboard = bridge
+    main = FakeMain(caps=set())
+    main.props = SimpleNamespace(agent_connected=True)
+    link.main = main
+    bridge.attach(main)
+    link._agent_changed(main, None)  # notify::agent-connected: no capabilities yet
+    assert link.connected and not bridge.agent
+    assert not [c for c in main.calls if c[0].startswith("clipboard")]
+    main.caps.add(CAP_CLIPBOARD_BY_DEMAND)
+    link._agent_changed(main)  # main-agent-update: they arrived
+    assert bridge.agent
+    assert [c for c in main.calls if c[0].startswith("clipboard")] == [
+        ("clipboard_selection_grab", 0, [UTF8_TEXT])
+    ]
+    link._agent_changed(main)  # told again: nothing new is offered
+    assert len([c for c in main.calls if c[0].startswith("clipboard")]) == 1
 
 
 # -- wiring and a machine without SPICE --------------------------------------------------------
