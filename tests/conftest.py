@@ -5,6 +5,9 @@ Config and state directories are fresh for each test. The data and runtime direc
 one per test session: libvirt's embedded QEMU driver can be opened with only one root per
 process (a second root fails with "already open with path ..."), and "This computer" puts
 its root under the data directory, reached through a short link in the runtime directory.
+
+Display passwords go to an in-memory desktop keyring where a test asks for
+``memory_keyring`` (``use_keyring`` sets any other backend for one test).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 
 from app.core import finalizers, osdb
+from tests.widgets.display.keyrings import MemoryKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -85,3 +90,18 @@ def db() -> Iterator[osdb.OSDatabaseClient]:
         database.load()
     yield database
     lease.release()
+
+
+@pytest.fixture
+def use_keyring():
+    """keyring.set_keyring, with the process's own backend put back afterwards."""
+    previous = keyring.get_keyring()
+    yield keyring.set_keyring
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(use_keyring) -> MemoryKeyring:
+    backend = MemoryKeyring()
+    use_keyring(backend)
+    return backend

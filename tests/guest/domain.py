@@ -64,8 +64,8 @@ def _devices(
             "    </serial>"
         )
     kinds = (graphics,) if isinstance(graphics, str) else graphics or ()
-    for i, kind in enumerate(kinds):
-        parts.append(_graphics(kind, listen, password if i == 0 else None))
+    for kind in kinds:
+        parts.append(_graphics(kind, listen, password))
     parts += [
         "    <video>\n      <model type='vga' heads='1' primary='yes'/>\n    </video>",
         "    <memballoon model='none'/>",
@@ -115,7 +115,7 @@ def domain_xml(
 ) -> str:
     """XML for ``guest`` booted directly from its kernel and initramfs. ``graphics`` may
     name several display servers (``("vnc", "spice")``). With ``listen`` they listen on
-    that TCP address (ports chosen by libvirt); with ``password`` the first asks for one.
+    that TCP address (ports chosen by libvirt); with ``password`` each asks for it.
     With ``tablet`` the guest has a virtio tablet, and reports its events on the serial
     port (:func:`tests.guest.linux.pointer_events`). With ``spice_agent`` (SPICE graphics
     only) it runs a SPICE agent that reports what it hears on the serial port

@@ -7,17 +7,20 @@ opener told that the connection is a remote one — ``qemu+tcp://localhost/syste
 live XML and connects by TCP, then through ``ssh -W`` (a stand-in that bridges its stdio
 to the port, put first on PATH). Each time the overlay asks for the password, the
 guest's colour bars appear in the widget, and after the console shuts down the stand-in
-ssh has exited and been reaped. Then the guest's second display, SPICE, is shown over
-SSH the same way, with one tunnel per SPICE channel. One guest serves all three.
+ssh has exited and been reaped. Then the guest's second display, SPICE, with the same
+password, is shown over SSH the same way, with one tunnel per SPICE channel: its server
+refuses the first connection (SPICE cannot ask during its handshake), the overlay asks,
+and the answer, with "Remember" ticked, connects and goes into the keyring (an in-memory
+one); opened again, the console connects with the remembered password and never asks.
+One guest serves all of it.
 """
 
 from __future__ import annotations
 
-import keyring
 import pytest
-from keyring.backends import fail
 
 from app.core.xml import Domain
+from app.qt.display import passwords
 from app.qt.display.controller import DisplayState
 from app.qt.display.opener import DisplayEndpoint, open_display
 from app.qt.display.tunnel import TunnelSocket
@@ -36,16 +39,7 @@ SSH_URI = "qemu+ssh://tester@localhost/system"
 
 
 @pytest.fixture
-def no_keyring():
-    """No keyring: the person is asked for the password at once."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def guest(this_computer, no_keyring, qtbot):
+def guest(this_computer, memory_keyring, qtbot):
     env = this_computer
     virconn = env.conn.virconn
     name = "nido-it-remote-display"
@@ -55,7 +49,7 @@ def guest(this_computer, no_keyring, qtbot):
         accelerator(),
         graphics=("vnc", "spice"),
         listen="127.0.0.1",
-        password=PASSWORD,  # the VNC server's
+        password=PASSWORD,  # both servers'
     )
     dom = virconn.defineXML(xml)
     dom.create()
@@ -80,24 +74,40 @@ def recording_opener(uri: str, opened: list[DisplayEndpoint], display: int = 0):
     return opener
 
 
-def console_through(qtbot, env, vm, uri: str) -> tuple[ConsoleView, list[DisplayEndpoint]]:
-    """A console opened through ``uri``, past the password prompt, showing the bars."""
+def open_console(qtbot, env, vm, uri: str, display: int = 0):
+    """A console of display number ``display`` opened through ``uri``, shown; with the
+    endpoints it opened, and the states it went through."""
     opened: list[DisplayEndpoint] = []
-    view = ConsoleView(env.hub, vm, opener=recording_opener(uri, opened))
+    states: list[DisplayState] = []
+    view = ConsoleView(env.hub, vm, opener=recording_opener(uri, opened, display))
+    view.controller.stateChanged.connect(lambda state, _detail: states.append(state))
     qtbot.addWidget(view)
     view.resize(960, 600)
     view.show()
+    return view, opened, states
+
+
+def answer_password(qtbot, view: ConsoleView, remember: bool = False) -> None:
     qtbot.waitUntil(lambda: view.state is DisplayState.PASSWORD, timeout=STATE_TIMEOUT_MS)
     assert view.overlay.password.isVisible()
     view.overlay.password.setText(PASSWORD)
+    view.overlay.remember.setChecked(remember)
     view.overlay.password_button.click()
     qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=STATE_TIMEOUT_MS)
+
+
+def console_through(qtbot, env, vm, uri: str) -> tuple[ConsoleView, list[DisplayEndpoint]]:
+    """A console opened through ``uri``, past the password prompt, showing the bars."""
+    view, opened, _states = open_console(qtbot, env, vm, uri)
+    answer_password(qtbot, view)
     qtbot.waitUntil(lambda: bars_in_framebuffer(view), timeout=BARS_TIMEOUT_MS)
     qtbot.waitUntil(lambda: bars_on_screen(view), timeout=10_000)
     return view, opened
 
 
-def test_remote_display_over_tcp_then_ssh_tunnels(guest, qtbot, tmp_path, monkeypatch):
+def test_remote_display_over_tcp_then_ssh_tunnels(
+    guest, qtbot, tmp_path, monkeypatch, memory_keyring
+):
     env, vm, dom = guest
     vnc, spice = Domain.from_xml(dom.XMLDesc(0)).devices.graphics
     port = vnc.port
@@ -126,22 +136,33 @@ def test_remote_display_over_tcp_then_ssh_tunnels(guest, qtbot, tmp_path, monkey
     assert endpoint.sock.tunnel is not None and endpoint.sock.tunnel.process.returncode == 0
 
     # SPICE, the guest's second display, over SSH: a stand-in ssh per channel, each
-    # ended and reaped with the console.
+    # ended and reaped with the console. Its server refuses the first connection; the
+    # answer, to be remembered, connects.
     before = len(fake.runs())
-    opened = []
-    view = ConsoleView(env.hub, vm, opener=recording_opener(SSH_URI, opened, display=1))
-    qtbot.addWidget(view)
-    view.resize(960, 600)
-    view.show()
-    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=STATE_TIMEOUT_MS)
+    view, opened, _states = open_console(qtbot, env, vm, SSH_URI, display=1)
+    answer_password(qtbot, view, remember=True)
     qtbot.waitUntil(
         lambda: view.canvas.session is not None and bars_in_surface(view.canvas.session),
         timeout=BARS_TIMEOUT_MS,
     )
     qtbot.waitUntil(lambda: bars_on_screen(view), timeout=10_000)
-    assert [e.protocol for e in opened] == ["spice"] and opened[0].remote
+    assert {e.protocol for e in opened} == {"spice"} and all(e.remote for e in opened)
+    assert len(opened) == 2  # refused, then with the password
     runs = fake.runs()[before:]
-    assert len(runs) >= 2  # main and display channels at least
+    assert len(runs) >= 3  # the refused main channel, then main and display at least
     assert {r["argv"][-3] for r in runs} == {f"127.0.0.1:{spice.port}"}
+    key = (passwords.SERVICE, passwords.account(env.conn.uri, vm.uuid))
+    qtbot.waitUntil(lambda: memory_keyring.entries.get(key) == PASSWORD, timeout=5000)
     view.shutdown()
     qtbot.waitUntil(lambda: not any(pid_alive(r["pid"]) for r in runs), timeout=10_000)
+
+    # Opened again: refused without a password, then the remembered one, never asking.
+    view, opened, states = open_console(qtbot, env, vm, SSH_URI, display=1)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=STATE_TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: view.canvas.session is not None and bars_in_surface(view.canvas.session),
+        timeout=BARS_TIMEOUT_MS,
+    )
+    assert DisplayState.PASSWORD not in states, states
+    assert len(opened) == 2
+    view.shutdown()

@@ -9,7 +9,9 @@ polling.
 
 A display that asks for a password gets the one remembered in the desktop keyring first
 (:mod:`.passwords`, on its own worker); if the server refuses it, it is forgotten and the
-person is asked. A password the person types is remembered, when they ask for that, only
+person is asked. VNC asks during its handshake; a SPICE server refuses the connection
+instead, so for SPICE that refusal is the question, and the remembered password (or the
+person's answer) goes to a new session. A password the person types is remembered, when they ask for that, only
 once the server has accepted it.
 
 A connected session is listed in :data:`app.qt.live_displays.LIVE`, so the main window's
@@ -105,6 +107,9 @@ class DisplayController(QObject):
         self._password_from_keyring = False
         self._remember: str | None = None  # to store once the server accepts it
         self._keyring_refused = False  # a remembered password failed: do not try it again
+        #: What a password found in the keyring is for: the open session that asked (VNC),
+        #: or a new session (SPICE, whose server refused the connection instead of asking).
+        self._recall_reopens = False
         self._refusal = ""  # why the person is asked again, after a refused password
         #: Why a password cannot be remembered here; "" when it can (or is not known yet).
         self.keyring_unavailable = ""
@@ -290,6 +295,11 @@ class DisplayController(QObject):
             return
         # Only asked when no password was given (one typed before goes in the options).
         self._handshake.stop()
+        self._recall(reopen=False)
+
+    def _recall(self, reopen: bool) -> None:
+        """Look for a remembered password (on the keyring's worker), else ask the person."""
+        self._recall_reopens = reopen
         name = self._keyring_name()
         if name is None or self._keyring_refused:
             self._ask_password()
@@ -308,13 +318,11 @@ class DisplayController(QObject):
         waiting = self._keyring_wait.isActive()
         self._keyring_wait.stop()
         session = self.session
-        if (
-            generation != self._generation
-            or self._stopped
-            or not waiting
-            or session is None
-            or not session.is_open
-        ):
+        if self._recall_reopens:
+            gone = session is not None or not self.vm.status.active
+        else:
+            gone = session is None or not session.is_open
+        if generation != self._generation or self._stopped or not waiting or gone:
             return  # a late answer: the person is asked already, or the session is gone
         if result.password is None:
             self._ask_password()
@@ -322,11 +330,22 @@ class DisplayController(QObject):
         self._password = result.password
         self._password_from_keyring = True
         self._set_state(DisplayState.CONNECTING, "Trying the password remembered in the keyring…")
+        if self._recall_reopens:
+            self._attempts = 0
+            self._open()  # the new session gets the password in its options
+            return
         self._handshake.start()
+        assert session is not None
         session.send_password(result.password)
 
     def _ask_password(self) -> None:
         self._keyring_wait.stop()
+        if self._recall_reopens:
+            if self.session is None and self.vm.status.active and not self._stopped:
+                self._set_state(
+                    DisplayState.PASSWORD, self._refusal or "The display asks for a password."
+                )
+            return
         if self.session is None or not self.session.is_open:
             return
         self._set_state(DisplayState.PASSWORD, self._refusal or "The display asks for a password.")
@@ -378,14 +397,19 @@ class DisplayController(QObject):
             or "authentication" in reason.lower()
             or "password" in reason.lower()
         ):
+            tried = self._password is not None
             self._password_refused()
             if session.protocol == SPICE and self.vm.status.active:
                 # SPICE cannot ask during its handshake: a refused connection is the
-                # question. The answer opens a new session with the password.
+                # question. A password remembered in the keyring is tried first (only when
+                # the refused attempt had none); else the person's answer opens a new
+                # session with it.
                 self._drop_session()
-                self._set_state(
-                    DisplayState.PASSWORD, self._refusal or "The display asks for a password."
-                )
+                if tried:
+                    self._recall_reopens = True
+                    self._ask_password()
+                else:
+                    self._recall(reopen=True)
                 return
         if self.vm.status.active:
             self._schedule_retry(f"The display closed: {reason}.")

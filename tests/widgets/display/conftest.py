@@ -1,6 +1,7 @@
 """Display-test fixtures: a VNC session over a socketpair whose other end the test plays
 (FakeServer), a canvas showing it, and console views over the test driver's hub whose
-displays the test serves (``opener``, ``make_view``)."""
+displays the test serves (``opener``, ``make_view``). The keyring fixtures are in
+tests/conftest.py."""
 
 from __future__ import annotations
 

@@ -5,70 +5,18 @@ with the reason and the prompt still works. The keyring is an in-memory backend.
 
 from __future__ import annotations
 
-import keyring
 import pytest
-from jaraco.classes import properties
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyring.errors import PasswordDeleteError
 
 from app.qt.display import passwords
 from app.qt.display.controller import DisplayState
 from tests.widgets.display.consoles import connect
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring in a dict. Its priority raises, so keyring's own detection never picks it."""
-
-    @properties.classproperty
-    def priority(cls) -> float:
-        raise RuntimeError("only set by tests")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError("not there")
-
-
-class BrokenKeyring(MemoryKeyring):
-    """A keyring that is there but fails (a locked one whose unlock was refused, say)."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise RuntimeError("the collection is locked")
-
-
-@pytest.fixture
-def use_keyring():
-    """keyring.set_keyring, with the process's own backend put back afterwards."""
-    previous = keyring.get_keyring()
-    yield keyring.set_keyring
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def memory_keyring(use_keyring) -> MemoryKeyring:
-    backend = MemoryKeyring()
-    use_keyring(backend)
-    return backend
+from tests.widgets.display.keyrings import BrokenKeyring, drain_keyring
 
 
 def reached(view, server, state: DisplayState) -> bool:
     server.pump()  # the fake server answers as it reads
     return view.state is state
-
-
-def drain_keyring() -> None:
-    """Wait until every keyring call queued so far is done (the pool runs them in order)."""
-    passwords.pool().submit(lambda: None).result(timeout=5)
 
 
 def name_of(env, vm_name: str) -> str:

@@ -1,5 +1,7 @@
 """A SPICE display with a password: SPICE cannot ask during its handshake, so a refused
-connection is the question; the person's answer opens a new session with it."""
+connection is the question. A password remembered in the keyring is tried first, in a new
+session; one the server refuses is forgotten; the person's answer opens a new session with
+it, and is remembered once accepted when they ask for that."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from typing import ClassVar
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 
+from app.qt.display import passwords
 from app.qt.display.controller import DisplayController, DisplayState
 from app.qt.display.opener import SPICE, DisplayEndpoint
 from app.qt.display.session import DisplaySession
+from tests.widgets.display.keyrings import drain_keyring
 
 RIGHT = "s3cret&"
 
@@ -53,16 +57,28 @@ class RefusingSession(DisplaySession):
         self._open = False
 
 
-def test_a_refused_spice_connection_asks_and_the_answer_reconnects(qtbot, env) -> None:
+def spice_controller(env, opened: list[int]) -> DisplayController:
     RefusingSession.made = []
-    opened: list[int] = []
 
     def opener(_virconn, _uuid: str) -> DisplayEndpoint:
         opened.append(1)
         return DisplayEndpoint(SPICE, None, 0, open_fd=lambda: -1)
 
     factories = {SPICE: lambda _endpoint, password: RefusingSession(password)}
-    controller = DisplayController(env.hub, env.vm_named("web"), opener=opener, factories=factories)
+    return DisplayController(env.hub, env.vm_named("web"), opener=opener, factories=factories)
+
+
+def close(qtbot, controller: DisplayController) -> None:
+    controller.stop()
+    with qtbot.waitSignal(controller.destroyed, timeout=2000):
+        controller.deleteLater()
+
+
+def test_a_refused_spice_connection_asks_and_the_answer_reconnects(
+    qtbot, env, memory_keyring
+) -> None:
+    opened: list[int] = []
+    controller = spice_controller(env, opened)
     try:
         controller.start()
         qtbot.waitUntil(lambda: controller.state is DisplayState.PASSWORD, timeout=3000)
@@ -81,7 +97,46 @@ def test_a_refused_spice_connection_asks_and_the_answer_reconnects(qtbot, env) -
         qtbot.waitUntil(lambda: controller.state is DisplayState.CONNECTED, timeout=3000)
         assert RefusingSession.made == [None, "wrong", RIGHT]
         assert len(opened) == 3
+        drain_keyring()
+        assert memory_keyring.entries == {}  # not asked to remember it
     finally:
-        controller.stop()
-        with qtbot.waitSignal(controller.destroyed, timeout=2000):
-            controller.deleteLater()
+        close(qtbot, controller)
+
+
+def test_a_remembered_spice_password_is_tried_without_asking(qtbot, env, memory_keyring):
+    vm = env.vm_named("web")
+    memory_keyring.entries[(passwords.SERVICE, passwords.account(env.conn.uri, vm.uuid))] = RIGHT
+    states: list[DisplayState] = []
+    opened: list[int] = []
+    controller = spice_controller(env, opened)
+    controller.stateChanged.connect(lambda state, _detail: states.append(state))
+    try:
+        controller.start()
+        qtbot.waitUntil(lambda: controller.state is DisplayState.CONNECTED, timeout=3000)
+        assert RefusingSession.made == [None, RIGHT]
+        assert DisplayState.PASSWORD not in states  # the person was never asked
+        assert len(opened) == 2
+    finally:
+        close(qtbot, controller)
+
+
+def test_a_refused_remembered_spice_password_is_forgotten_then_the_answer_kept(
+    qtbot, env, memory_keyring
+) -> None:
+    vm = env.vm_named("web")
+    key = (passwords.SERVICE, passwords.account(env.conn.uri, vm.uuid))
+    memory_keyring.entries[key] = "old"
+    controller = spice_controller(env, [])
+    try:
+        controller.start()
+        qtbot.waitUntil(lambda: controller.state is DisplayState.PASSWORD, timeout=3000)
+        assert RefusingSession.made == [None, "old"]
+        assert "forgot" in controller.detail
+        drain_keyring()
+        assert key not in memory_keyring.entries
+        controller.send_password(RIGHT, remember=True)
+        qtbot.waitUntil(lambda: controller.state is DisplayState.CONNECTED, timeout=3000)
+        qtbot.waitUntil(lambda: memory_keyring.entries.get(key) == RIGHT, timeout=3000)
+        assert RefusingSession.made == [None, "old", RIGHT]
+    finally:
+        close(qtbot, controller)
