@@ -11,8 +11,8 @@ A display that asks for a password gets the one remembered in the desktop keyrin
 (:mod:`.passwords`, on its own worker); if the server refuses it, it is forgotten and the
 person is asked. VNC asks during its handshake; a SPICE server refuses the connection
 instead, so for SPICE that refusal is the question, and the remembered password (or the
-person's answer) goes to a new session. A password the person types is remembered, when they ask for that, only
-once the server has accepted it.
+person's answer) goes to a new session. A password the person types is remembered, when
+they ask for that, only once the server has accepted it.
 
 A connected session is listed in :data:`app.qt.live_displays.LIVE`, so the main window's
 thumbnail of the VM comes from its picture rather than from a libvirt screenshot.
@@ -110,6 +110,8 @@ class DisplayController(QObject):
         #: What a password found in the keyring is for: the open session that asked (VNC),
         #: or a new session (SPICE, whose server refused the connection instead of asking).
         self._recall_reopens = False
+        #: The current session's route's own account of a failure (ssh's words).
+        self._explain: Callable[[], NidoError | None] | None = None
         self._refusal = ""  # why the person is asked again, after a refused password
         #: Why a password cannot be remembered here; "" when it can (or is not known yet).
         self.keyring_unavailable = ""
@@ -249,6 +251,7 @@ class DisplayController(QObject):
             self._unavailable(err.summary)
             return
         session.setParent(self)
+        self._explain = endpoint.explain
         session.ready.connect(lambda s=session: self._session_ready(s))
         session.closed.connect(lambda reason, s=session: self._session_closed(s, reason))
         session.passwordRequired.connect(lambda s=session: self._password_required(s))
@@ -412,9 +415,37 @@ class DisplayController(QObject):
                     self._recall(reopen=True)
                 return
         if self.vm.status.active:
+            if self._explain is not None:
+                self._explain_closing(reason)
+                return
             self._schedule_retry(f"The display closed: {reason}.")
         else:
             self._evaluate()
+
+    def _explain_closing(self, reason: str) -> None:
+        """Ask the route why the session ended (on the connection's workers: it may wait
+        a moment for ssh to exit), then retry with the better reason."""
+        explain, self._explain = self._explain, None
+        conn = self.hub.connection(self.vm.conn_id)
+        fallback = f"The display closed: {reason}."
+        if explain is None or conn is None:
+            self._schedule_retry(fallback)
+            return
+        self._set_state(DisplayState.RECONNECTING, fallback)
+        generation = self._generation
+        Op(explain, what="find out why the display closed").success(
+            lambda err: _deliver(self, "_explained", generation, (err, fallback))
+        ).failure(lambda err: _deliver(self, "_explained", generation, (None, fallback))).run_on(
+            conn.workers
+        )
+
+    def _explained(self, generation: int, result: tuple[NidoError | None, str]) -> None:
+        err, fallback = result
+        if generation != self._generation or self._stopped:
+            return  # opened anew, or stopped, meanwhile
+        if err is not None:
+            log.info("display of %s: %s\n%s", self.vm.name, err.summary, err.details)
+        self._schedule_retry(err.summary if err is not None else fallback)
 
     def _handshake_timed_out(self) -> None:
         if self.session is not None:

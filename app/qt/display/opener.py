@@ -20,12 +20,15 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import libvirt
 
+from app.core.errors import NidoError
 from app.core.workers import WorkerPool
 from app.core.xml import Graphics
 from app.core.xml.domain import Domain
@@ -54,6 +57,9 @@ class DisplayEndpoint:
     #: Reached over the network (TCP or an SSH tunnel), not libvirt's local descriptor:
     #: bandwidth matters, and the server may ask for its password.
     remote: bool = False
+    #: After the session closed on an error: why its connection ended, if the route
+    #: knows better than the protocol (ssh's own words), else None. Blocking, briefly.
+    explain: Callable[[], NidoError | None] | None = None
 
 
 def graphics_devices(xml: str) -> list[Graphics]:
@@ -136,10 +142,51 @@ def open_display(
 
 def _open_remote(route: Route, kind: str, index: int) -> DisplayEndpoint:
     if kind == SPICE:
+        if route.kind == SSH:
+            channels = SshChannels(route)
+            return DisplayEndpoint(
+                SPICE, None, index, open_fd=channels.open_fd, remote=True, explain=channels.explain
+            )
         return DisplayEndpoint(
             SPICE, None, index, open_fd=functools.partial(open_route_fd, route), remote=True
         )
     return DisplayEndpoint(VNC, open_route(route), index, remote=True)
+
+
+class SshChannels:
+    """The SSH tunnels of one SPICE session, one per channel. A SPICE client speaks
+    first, so a tunnel cannot be proven before the channel has it; when the session then
+    closes on an error, :meth:`explain` reads why from the ssh that ended by itself."""
+
+    def __init__(self, route: Route) -> None:
+        assert route.ssh is not None
+        self.route = route
+        self.host = route.ssh.host
+        self._tunnels: list[tunnel.SshTunnel] = []
+        self._lock = threading.Lock()
+
+    def open_fd(self) -> int:
+        """A descriptor for one more channel (blocking: starts ssh). The channel owns it;
+        its ssh ends when the channel closes it."""
+        sock, ssh = tunnel.start_tunnel(self.route.argv, watch_peer=True)
+        with self._lock:
+            self._tunnels.append(ssh)
+        return sock.detach()
+
+    def explain(self, wait: float = tunnel.EXIT_GRACE_S) -> NidoError | None:
+        """ssh's reason, if one of the tunnels ended by itself (waiting up to ``wait``
+        seconds for it to be reaped), else None."""
+        deadline = time.monotonic() + wait
+        while True:
+            with self._lock:
+                tunnels = list(self._tunnels)
+            for ssh in tunnels:
+                err = ssh.failure(self.host)
+                if err is not None:
+                    return err
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
 
 
 def open_route(route: Route) -> socket.socket:
@@ -152,9 +199,6 @@ def open_route(route: Route) -> socket.socket:
 
 
 def open_route_fd(route: Route) -> int:
-    """A descriptor for one more SPICE channel along ``route`` (blocking). The channel owns
-    it; an SSH tunnel's ssh exits when the channel closes it, and is reaped then."""
-    if route.kind == SSH:
-        sock, _ssh = tunnel.start_tunnel(route.argv)  # its watcher thread reaps it
-        return sock.detach()
+    """A descriptor for one more SPICE channel along a TCP ``route`` (blocking). The
+    channel owns it. (SSH routes go through :class:`SshChannels`.)"""
     return tunnel.connect_tcp(route.host, route.port).detach()

@@ -7,12 +7,19 @@ transport reads and writes an ordinary socket. Closing that socket ends the tunn
 sees end-of-file and exits, and a reaper thread waits for it, terminating (then killing)
 an ssh that lingers, so no process or zombie outlives its session. ssh's standard error
 is kept for the error a failed login or forward turns into.
+
+A SPICE channel's descriptor goes to spice-client-glib, which closes it itself, and SPICE
+clients speak first, so there is no first byte to wait for: such a tunnel
+(``start_tunnel(..., watch_peer=True)``) keeps ssh's end of the pair and ends ssh once the
+channel's end is closed, even an ssh stuck in a login that never reads its input; and
+:meth:`SshTunnel.failure` says afterwards why a channel's connection ended, from ssh's exit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import select
 import socket
 import subprocess
@@ -80,6 +87,48 @@ class SshTunnel:
         """Whether the process has ended and been reaped."""
         return self._exited.is_set()
 
+    def failure(self, host: str) -> NidoError | None:
+        """Why ssh ended by itself (a refused login, a forward that failed), once it has;
+        None while it runs, after a clean exit, or when Nido ended it."""
+        with self._lock:
+            closed = self._closed
+        if closed or not self.exited or self.process.returncode == 0:
+            return None
+        return ssh_failure(host, self.argv, self.wait_stderr(EXIT_GRACE_S))
+
+    def watch_peer(self, theirs: socket.socket) -> None:
+        """Keep ``theirs`` (ssh's end of the pair) and end ssh once the other end is
+        closed; let go of it once ssh exits, so the other end sees end-of-file."""
+        threading.Thread(
+            target=self._watch_peer, args=(theirs,), name="ssh-tunnel-peer", daemon=True
+        ).start()
+
+    def _watch_peer(self, theirs: socket.socket) -> None:
+        poller = select.poll()
+        # POLLRDHUP alone: the data ssh reads must not wake this thread, only the hang-up.
+        poller.register(theirs, select.POLLRDHUP)
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except OSError:  # an old kernel: look at the process every second instead
+            pidfd = None
+        else:
+            poller.register(pidfd, select.POLLIN)
+        ssh_gone = False
+        try:
+            while True:
+                events = poller.poll(None if pidfd is not None else 1000)
+                if any(fd == pidfd for fd, _ in events) or self.exited:
+                    ssh_gone = True  # by itself: failure() says why
+                    break
+                if events:
+                    break  # the channel's end was closed
+        finally:
+            theirs.close()
+            if pidfd is not None:
+                os.close(pidfd)
+        if not ssh_gone:
+            self.close()  # the channel let go: ssh must end, even one stuck in its login
+
     def close(self) -> None:
         """End the process without waiting here (this may run on the GUI thread)."""
         with self._lock:
@@ -141,9 +190,12 @@ def connect_tcp(host: str, port: int, timeout: float = CONNECT_TIMEOUT_S) -> soc
     return sock
 
 
-def start_tunnel(argv: Sequence[str]) -> tuple[socket.socket, SshTunnel]:
+def start_tunnel(
+    argv: Sequence[str], *, watch_peer: bool = False
+) -> tuple[socket.socket, SshTunnel]:
     """Run ``argv`` (an ``ssh -W`` command) on one end of a socket pair; the other end and
-    the tunnel come back. Raises a NidoError when the program cannot start."""
+    the tunnel come back. With ``watch_peer``, ssh ends when that end is closed (see
+    :meth:`SshTunnel.watch_peer`). Raises a NidoError when the program cannot start."""
     ours, theirs = socket.socketpair()
     try:
         process = subprocess.Popen(
@@ -155,15 +207,19 @@ def start_tunnel(argv: Sequence[str]) -> tuple[socket.socket, SshTunnel]:
         )
     except OSError as e:
         ours.close()
+        theirs.close()
         raise NidoError(
             f"Nido cannot run “{argv[0]}” to reach the display over SSH: "
             f"{e.strerror or e}. Install the OpenSSH client.",
             f"{' '.join(argv)}: {e!r}",
             ErrorKind.UNSUPPORTED,
         ) from None
-    finally:
+    tunnel = SshTunnel(process, argv)
+    if watch_peer:
+        tunnel.watch_peer(theirs)
+    else:
         theirs.close()
-    return ours, SshTunnel(process, argv)
+    return ours, tunnel
 
 
 def open_ssh_tunnel(

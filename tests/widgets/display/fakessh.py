@@ -9,7 +9,8 @@ on ``PATH``. It records each run (argv and pid, one JSON line) and then, by the
   connection to stdout, exiting when stdin ends, as ssh -W does; a refused connection
   prints ssh's own words and exits 255;
 - ``deny``: prints ssh's "Permission denied" and exits 255;
-- ``stubborn``: bridges, but ignores both the end of stdin and SIGTERM.
+- ``stubborn``: bridges, but ignores both the end of stdin and SIGTERM;
+- ``hang``: never gets anywhere and never reads stdin (a login that hangs).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ if mode == "deny":
     sys.exit(255)
 if mode == "stubborn":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if mode == "hang":
+    while True:
+        time.sleep(60)
 host, _, port = args[args.index("-W") + 1].rpartition(":")
 try:
     conn = socket.create_connection((host.strip("[]"), int(port)))

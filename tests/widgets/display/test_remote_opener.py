@@ -5,6 +5,7 @@ opener end to end over a stand-in ``ssh`` and a local TCP server (no remote host
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import time
@@ -334,6 +335,41 @@ def test_remote_spice_over_ssh_reaps_each_channels_ssh(fake_ssh, server) -> None
         assert channel.recv(64) == GREETING
     [run] = fake_ssh.runs()
     assert eventually(lambda: not pid_alive(run["pid"]))
+    assert endpoint.explain is not None and endpoint.explain(wait=0) is None  # nothing failed
+
+
+def test_a_spice_channels_ssh_stuck_in_its_login_ends_with_the_channel(
+    fake_ssh, server, monkeypatch
+) -> None:
+    """SPICE clients speak first, so nothing proves a channel's tunnel before the channel
+    has it; an ssh that hangs must still end once the channel lets go."""
+    monkeypatch.setattr(tunnel, "EXIT_GRACE_S", 0.2)
+    monkeypatch.setenv("FAKE_SSH_MODE", "hang")
+    conn = FakeConnection("qemu+ssh://server/system", vnc(server.port, kind="spice"))
+    endpoint = open_display(conn, "uuid")
+    fd = endpoint.open_fd()
+    assert eventually(lambda: len(fake_ssh.runs()) == 1)
+    [run] = fake_ssh.runs()
+    time.sleep(0.4)
+    assert pid_alive(run["pid"])  # holding its end, the channel keeps the tunnel
+    os.close(fd)  # what spice-client-glib does when the session closes
+    assert eventually(lambda: not pid_alive(run["pid"]))
+    assert endpoint.explain(wait=0) is None  # Nido ended it: not a failure to report
+
+
+def test_a_spice_channel_refused_by_ssh_is_explained_in_sshs_words(
+    fake_ssh, server, monkeypatch
+) -> None:
+    monkeypatch.setenv("FAKE_SSH_MODE", "deny")
+    conn = FakeConnection("qemu+ssh://me@server/system", vnc(server.port, kind="spice"))
+    endpoint = open_display(conn, "uuid")
+    with socket.socket(fileno=endpoint.open_fd()) as channel:
+        channel.settimeout(10)
+        assert channel.recv(64) == b""  # ssh is gone, and its end of the pair let go
+    err = endpoint.explain()
+    assert err is not None and err.kind is ErrorKind.DENIED
+    assert "SSH refused the login to server" in err.summary
+    assert "Permission denied (publickey,password)" in err.details
 
 
 def test_local_connections_still_use_the_descriptor() -> None:

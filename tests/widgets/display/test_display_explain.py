@@ -1,0 +1,90 @@
+"""A display whose session closes on an error says why in the route's words when the route
+knows better (ssh's own, for a SPICE channel's tunnel) than the protocol library does."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QImage
+
+from app.core.errors import ErrorKind, NidoError
+from app.qt.display.controller import DisplayController, DisplayState
+from app.qt.display.opener import SPICE, DisplayEndpoint
+from app.qt.display.session import DisplaySession
+
+DENIED = NidoError("SSH refused the login to server.", "ssh -W ...", ErrorKind.DENIED)
+
+
+class DroppedSession(DisplaySession):
+    """A SPICE session whose channel hits end-of-file at once, as when ssh exits."""
+
+    protocol = "spice"
+    width = 640
+    height = 480
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._open = True
+        QTimer.singleShot(0, self._drop)
+
+    def _drop(self) -> None:
+        self._open = False
+        self.closed.emit("the connection failed: incomplete link header")
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def image(self) -> QImage:
+        return QImage(640, 480, QImage.Format.Format_RGB32)
+
+    def close(self) -> None:
+        self._open = False
+
+
+def controller_with(env, explain) -> DisplayController:
+    def opener(_virconn, _uuid: str) -> DisplayEndpoint:
+        return DisplayEndpoint(SPICE, None, 0, open_fd=lambda: -1, remote=True, explain=explain)
+
+    factories = {SPICE: lambda _endpoint, _password: DroppedSession()}
+    return DisplayController(env.hub, env.vm_named("web"), opener=opener, factories=factories)
+
+
+def close(qtbot, controller: DisplayController) -> None:
+    controller.stop()
+    with qtbot.waitSignal(controller.destroyed, timeout=2000):
+        controller.deleteLater()
+
+
+def test_the_routes_reason_replaces_the_protocols(qtbot, env) -> None:
+    asked_on: list[str] = []
+
+    def explain() -> NidoError | None:
+        asked_on.append(threading.current_thread().name)
+        return DENIED
+
+    controller = controller_with(env, explain)
+    try:
+        controller.start()
+        qtbot.waitUntil(lambda: controller.detail == DENIED.summary, timeout=3000)
+        assert controller.state is DisplayState.RECONNECTING
+        assert asked_on and asked_on[0] != threading.main_thread().name  # off the GUI thread
+    finally:
+        close(qtbot, controller)
+
+
+def test_without_a_better_reason_the_protocols_is_kept(qtbot, env) -> None:
+    controller = controller_with(env, lambda: None)
+    try:
+        controller.start()
+        qtbot.waitUntil(
+            lambda: (
+                "incomplete link header" in controller.detail
+                and controller.state is DisplayState.RECONNECTING
+            ),
+            timeout=3000,
+        )
+        assert controller.detail.startswith("The display closed:")
+    finally:
+        close(qtbot, controller)
