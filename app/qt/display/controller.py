@@ -33,7 +33,15 @@ from app.core.errors import ErrorKind, NidoError
 from app.core.inventory import VMInfo
 from app.qt.bridge import ConnectionHub
 from app.qt.display import passwords
-from app.qt.display.opener import SPICE, VNC, DisplayEndpoint, NoDisplay, open_display
+from app.qt.display.opener import (
+    SPICE,
+    VNC,
+    DisplayEndpoint,
+    NoDisplay,
+    connected,
+    network_pool,
+    open_display,
+)
 from app.qt.display.session import DisplaySession
 from app.qt.display.spice import spice_session
 from app.qt.display.vnc import VncSession, local_options, remote_options
@@ -225,6 +233,9 @@ class DisplayController(QObject):
             self._schedule_retry(f"The connection is busy ({e}).")
 
     def _opened(self, generation: int, endpoint: DisplayEndpoint) -> None:
+        if endpoint.sock is None and endpoint.connect is not None:
+            self._connect_network(generation, endpoint)
+            return
         self._opening = False
         if generation != self._generation or self._stopped or not self.vm.status.active:
             _close_endpoint(endpoint)
@@ -258,6 +269,18 @@ class DisplayController(QObject):
         self.session = session
         self._handshake.start()
         self.sessionChanged.emit(session)
+
+    def _connect_network(self, generation: int, endpoint: DisplayEndpoint) -> None:
+        """A display on another computer: its TCP connect or SSH login runs on the
+        network pool, not on the connection's lane (libvirt's part is done)."""
+        if generation != self._generation or self._stopped or not self.vm.status.active:
+            self._opening = False
+            return
+        Op(connected, endpoint, what="connect to the display").success(
+            lambda ready: _deliver(self, "_opened", generation, ready)
+        ).failure(lambda err: _deliver(self, "_open_failed", generation, err)).run_on(
+            network_pool()
+        )
 
     def _open_failed(self, generation: int, err: NidoError) -> None:
         self._opening = False

@@ -10,13 +10,15 @@ server listens in the guest's live XML and reaches it itself (:mod:`.route` deci
 by TCP, or through an ``ssh -W`` tunnel (:mod:`.tunnel`) for ``qemu+ssh://`` connections.
 The session gets an ordinary socket either way; a tunnel's socket ends its ssh process
 when it closes. Such a display may ask for its password (nothing skips it there). The
-TCP connect and the SSH login happen here too, bounded by
-:data:`~app.qt.display.tunnel.CONNECT_TIMEOUT_S`: on a daemon connection they hold its
-one call lane meanwhile.
+TCP connect and the SSH login (bounded by :data:`~app.qt.display.tunnel.CONNECT_TIMEOUT_S`)
+are left to the caller, as the endpoint's ``connect`` (VNC) or ``open_fd`` (SPICE), to run
+on :func:`network_pool`: on a daemon connection, whose calls go down one lane, a login
+of a second or two would otherwise hold every other call to that host.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import socket
@@ -60,6 +62,31 @@ class DisplayEndpoint:
     #: After the session closed on an error: why its connection ended, if the route
     #: knows better than the protocol (ssh's own words), else None. Blocking, briefly.
     explain: Callable[[], NidoError | None] | None = None
+    #: VNC over the network: the blocking connect still to do (TCP, or an SSH login and
+    #: forward, which can take seconds), run on :func:`network_pool` so that it does not
+    #: hold the connection's only call lane. ``sock`` is None until it has run.
+    connect: Callable[[], socket.socket] | None = None
+
+
+_network_lock = threading.Lock()
+_network: WorkerPool | None = None
+
+
+def network_pool() -> WorkerPool:
+    """Where displays on other computers are reached: TCP connects and SSH logins, which
+    need no libvirt connection and may wait for seconds."""
+    global _network
+    with _network_lock:
+        if _network is None:
+            _network = WorkerPool("display-net", size=4)
+        return _network
+
+
+def connected(endpoint: DisplayEndpoint) -> DisplayEndpoint:
+    """``endpoint`` with its deferred connect done (blocking: run on :func:`network_pool`)."""
+    if endpoint.sock is not None or endpoint.connect is None:
+        return endpoint
+    return dataclasses.replace(endpoint, sock=endpoint.connect(), connect=None)
 
 
 def graphics_devices(xml: str) -> list[Graphics]:
@@ -141,16 +168,26 @@ def open_display(
 
 
 def _open_remote(route: Route, kind: str, index: int) -> DisplayEndpoint:
+    """The endpoint of a display on another computer, not connected yet: its descriptors
+    are opened on :func:`network_pool`, never on the connection's lane."""
     if kind == SPICE:
         if route.kind == SSH:
             channels = SshChannels(route)
-            return DisplayEndpoint(
-                SPICE, None, index, open_fd=channels.open_fd, remote=True, explain=channels.explain
-            )
+            open_fd, explain = channels.open_fd, channels.explain
+        else:
+            open_fd, explain = functools.partial(open_route_fd, route), None
         return DisplayEndpoint(
-            SPICE, None, index, open_fd=functools.partial(open_route_fd, route), remote=True
+            SPICE,
+            None,
+            index,
+            open_fd=open_fd,
+            workers=network_pool(),
+            remote=True,
+            explain=explain,
         )
-    return DisplayEndpoint(VNC, open_route(route), index, remote=True)
+    return DisplayEndpoint(
+        VNC, None, index, remote=True, connect=functools.partial(open_route, route)
+    )
 
 
 class SshChannels:

@@ -17,7 +17,7 @@ import pytest
 from app.core.errors import ErrorKind, NidoError
 from app.core.xml import Domain
 from app.qt.display import tunnel
-from app.qt.display.opener import SPICE, VNC, open_display
+from app.qt.display.opener import SPICE, VNC, DisplayEndpoint, connected, open_display
 from app.qt.display.route import SSH, TCP, RemoteDisplayRefused, plan_route, ssh_target
 from app.qt.display.tunnel import TunnelSocket
 from tests.widgets.display.fakessh import FakeSsh, GreetingServer, install_fake_ssh, pid_alive
@@ -184,6 +184,14 @@ class FakeConnection:
         return self.domain
 
 
+def open_vnc(conn: FakeConnection) -> DisplayEndpoint:
+    """open_display of a VNC display, then its network connect, as the controller does
+    (on the connection's lane, then on the network pool)."""
+    endpoint = open_display(conn, "uuid")
+    assert endpoint.sock is None and endpoint.connect is not None  # not on the lane
+    return connected(endpoint)
+
+
 def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     """Poll ``condition`` until it holds or ``timeout`` passes; its last answer."""
     deadline = time.monotonic() + timeout
@@ -206,7 +214,7 @@ def server() -> Iterator[GreetingServer]:
 
 def test_ssh_tunnel_carries_the_display_and_ends_with_its_socket(fake_ssh, server) -> None:
     conn = FakeConnection("qemu+ssh://me@server/system", vnc(server.port))
-    endpoint = open_display(conn, "uuid")
+    endpoint = open_vnc(conn)
     sock = endpoint.sock
     assert isinstance(sock, TunnelSocket) and sock.tunnel is not None
     try:
@@ -230,7 +238,7 @@ def test_ssh_tunnel_carries_the_display_and_ends_with_its_socket(fake_ssh, serve
 def test_a_lingering_ssh_is_terminated_then_killed(fake_ssh, server, monkeypatch) -> None:
     monkeypatch.setattr(tunnel, "EXIT_GRACE_S", 0.2)
     monkeypatch.setenv("FAKE_SSH_MODE", "stubborn")  # ignores both EOF and SIGTERM
-    sock = open_display(FakeConnection("qemu+ssh://server/system", vnc(server.port)), "u").sock
+    sock = open_vnc(FakeConnection("qemu+ssh://server/system", vnc(server.port))).sock
     assert isinstance(sock, TunnelSocket)
     assert sock.recv(64) == GREETING
     sock.close()
@@ -241,7 +249,7 @@ def test_a_lingering_ssh_is_terminated_then_killed(fake_ssh, server, monkeypatch
 def test_ssh_login_refused_is_a_clear_error_with_sshs_words(fake_ssh, server, monkeypatch):
     monkeypatch.setenv("FAKE_SSH_MODE", "deny")
     with pytest.raises(NidoError) as caught:
-        open_display(FakeConnection("qemu+ssh://me@server/system", vnc(server.port)), "u")
+        open_vnc(FakeConnection("qemu+ssh://me@server/system", vnc(server.port)))
     err = caught.value
     assert err.kind is ErrorKind.DENIED and "SSH refused the login to server" in err.summary
     assert "Permission denied (publickey,password)" in err.details
@@ -255,7 +263,7 @@ def test_forward_to_a_closed_port_is_a_clear_error(fake_ssh) -> None:
     port = closed.getsockname()[1]
     closed.close()
     with pytest.raises(NidoError) as caught:
-        open_display(FakeConnection("qemu+ssh://server/system", vnc(port)), "u")
+        open_vnc(FakeConnection("qemu+ssh://server/system", vnc(port)))
     assert caught.value.kind is ErrorKind.UNREACHABLE
     assert "server could not connect to the VM's display port" in caught.value.summary
     assert "open failed" in caught.value.details
@@ -290,14 +298,14 @@ def test_other_ssh_failures_quote_ssh() -> None:
 def test_missing_ssh_program_says_so(tmp_path: Path) -> None:
     uri = f"qemu+ssh://server/system?command={tmp_path}/no-ssh"
     with pytest.raises(NidoError) as caught:
-        open_display(FakeConnection(uri, vnc(5901)), "u")
+        open_vnc(FakeConnection(uri, vnc(5901)))
     assert caught.value.kind is ErrorKind.UNSUPPORTED
     assert "Install the OpenSSH client" in caught.value.summary
 
 
 def test_tcp_route_connects_straight(server) -> None:
     conn = FakeConnection("qemu+tcp://localhost/system", vnc(server.port))
-    endpoint = open_display(conn, "uuid")
+    endpoint = open_vnc(conn)
     try:
         assert (endpoint.protocol, endpoint.remote, conn.domain.fd_calls) == (VNC, True, 0)
         assert not isinstance(endpoint.sock, TunnelSocket)
@@ -312,7 +320,7 @@ def test_tcp_to_a_closed_port_is_unreachable() -> None:
     port = closed.getsockname()[1]
     closed.close()
     with pytest.raises(NidoError) as caught:
-        open_display(FakeConnection("qemu+tcp://localhost/system", vnc(port)), "u")
+        open_vnc(FakeConnection("qemu+tcp://localhost/system", vnc(port)))
     assert caught.value.kind is ErrorKind.UNREACHABLE
     assert f"Nothing answers on the display's port at 127.0.0.1:{port}" in caught.value.summary
 

@@ -1,8 +1,11 @@
-"""A display whose session closes on an error says why in the route's words when the route
-knows better (ssh's own, for a SPICE channel's tunnel) than the protocol library does."""
+"""Displays on another computer, in the controller: the network part of opening (a TCP
+connect, an SSH login) runs on the network pool, never on the connection's call lane; and
+a session that closes on an error says why in the route's words when the route knows
+better (ssh's own, for a SPICE channel's tunnel) than the protocol library does."""
 
 from __future__ import annotations
 
+import socket
 import threading
 
 from PySide6.QtCore import QTimer
@@ -10,7 +13,7 @@ from PySide6.QtGui import QImage
 
 from app.core.errors import ErrorKind, NidoError
 from app.qt.display.controller import DisplayController, DisplayState
-from app.qt.display.opener import SPICE, DisplayEndpoint
+from app.qt.display.opener import SPICE, VNC, DisplayEndpoint
 from app.qt.display.session import DisplaySession
 
 DENIED = NidoError("SSH refused the login to server.", "ssh -W ...", ErrorKind.DENIED)
@@ -88,3 +91,41 @@ def test_without_a_better_reason_the_protocols_is_kept(qtbot, env) -> None:
         assert controller.detail.startswith("The display closed:")
     finally:
         close(qtbot, controller)
+
+
+def test_the_network_connect_runs_off_the_connections_lane(qtbot, env) -> None:
+    """libvirt's part (reading the live XML) on the connection's workers, then the TCP
+    connect or SSH login on the network pool: a remote daemon connection has one call
+    lane, which a login of a second or two would hold."""
+    threads: dict[str, str] = {}
+    peers: list[socket.socket] = []
+
+    def connect() -> socket.socket:
+        threads["connect"] = threading.current_thread().name
+        ours, theirs = socket.socketpair()
+        peers.append(theirs)
+        return ours
+
+    def opener(_virconn, _uuid: str) -> DisplayEndpoint:
+        threads["opener"] = threading.current_thread().name
+        return DisplayEndpoint(VNC, None, 0, remote=True, connect=connect)
+
+    made: list[DisplayEndpoint] = []
+
+    def factory(endpoint: DisplayEndpoint, _password) -> DisplaySession:
+        made.append(endpoint)
+        return DroppedSession()
+
+    controller = DisplayController(
+        env.hub, env.vm_named("web"), opener=opener, factories={VNC: factory}
+    )
+    try:
+        controller.start()
+        qtbot.waitUntil(lambda: bool(made), timeout=3000)
+        assert threads["opener"].startswith("conn-")
+        assert threads["connect"].startswith("display-net")
+        assert made[0].sock is not None and made[0].connect is None
+    finally:
+        close(qtbot, controller)
+        for sock in [*peers, *(e.sock for e in made if e.sock is not None)]:
+            sock.close()
