@@ -17,6 +17,10 @@ One guest serves all of it.
 
 from __future__ import annotations
 
+import dataclasses
+import socket
+import threading
+
 import pytest
 
 from app.core.xml import Domain
@@ -64,12 +68,23 @@ def guest(this_computer, memory_keyring, qtbot):
 
 def recording_opener(uri: str, opened: list[DisplayEndpoint], display: int = 0):
     """open_display of display number ``display`` as if the connection led to ``uri``;
-    what it returned is kept."""
+    what it returned is kept (for VNC, once its network connect is done, which must run
+    on the network pool)."""
 
     def opener(virconn, uuid: str, index: int = 0) -> DisplayEndpoint:
         endpoint = open_display(virconn, uuid, display, uri=uri)
-        opened.append(endpoint)
-        return endpoint
+        connect = endpoint.connect
+        if connect is None:
+            opened.append(endpoint)
+            return endpoint
+
+        def connect_and_keep() -> socket.socket:  # VNC: kept once connected
+            assert threading.current_thread().name.startswith("display-net")
+            sock = connect()
+            opened.append(dataclasses.replace(endpoint, sock=sock, connect=None))
+            return sock
+
+        return dataclasses.replace(endpoint, connect=connect_and_keep)
 
     return opener
 
