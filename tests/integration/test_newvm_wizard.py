@@ -111,6 +111,7 @@ def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(this_computer, 
     summary = wizard.summary_page.summary_text()
     assert "Firmware: UEFI with Secure Boot, with an emulated TPM 2.0." in summary
     assert "2 vCPUs and 2 GiB of memory" in summary
+    assert "Display: SPICE." in summary  # spice-client-glib is on this machine
     assert next_enabled(wizard)
     t0 = time.monotonic()
     wizard.next()
@@ -134,6 +135,9 @@ def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(this_computer, 
         assert newvm.read_forwards(model_xml) == [(0, forwards[0]), (1, forwards[1])]
         (tpm,) = model_xml.devices.tpms
         assert (tpm.backend_type, tpm.backend_version) == ("emulator", "2.0")
+        assert [g.type for g in model_xml.devices.graphics] == ["spice"]
+        assert "com.redhat.spice.0" in [c.target_name for c in model_xml.devices.channels]
+        assert [(r.bus, r.type) for r in model_xml.devices.redirdevs] == [("usb", "spicevmc")] * 2
     live = Domain.from_xml(dom.XMLDesc(0))
     assert "/OVMF/" in (live.os.loader or "") and live.os.loader_secure is True
     assert live.os.nvram and os.path.exists(live.os.nvram)

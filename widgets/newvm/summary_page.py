@@ -82,6 +82,16 @@ def summary_rows(spec: NewVMSpec, host: HostFacts, storage: list[str]) -> list[t
         fw += " with Secure Boot" if spec.secure_boot else " without Secure Boot"
     fw += ", with an emulated TPM 2.0." if spec.tpm else ", no TPM."
     rows.append(("Firmware", fw))
+    machine = spec.machine or (spec.os_defaults.machine.value if spec.os_defaults else "q35")
+    if newvm.uses_spice(host, host.caps_for(machine)):
+        display = (
+            "SPICE. With the SPICE agent in the guest (spice-vdagent), the clipboard is "
+            "shared and the guest's screen follows the window; USB devices can be "
+            "redirected to it."
+        )
+    else:
+        display = "VNC."
+    rows.append(("Display", display))
     accel = host.accelerator
     if accel is None:
         runs = f"{host.domain_type}."

@@ -96,6 +96,9 @@ class HostFacts:
     port_forwarding: PortForwardMethod = PortForwardMethod.NONE
     existing_names: frozenset[str] = frozenset()
     libvirt_version: int = 0
+    #: Nido can show SPICE displays here (spice-client-glib loads). Not a libvirt fact:
+    #: the wizard fills it in; without it, new VMs get VNC.
+    spice_display: bool = False
 
     @property
     def domain_type(self) -> str:

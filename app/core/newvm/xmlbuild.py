@@ -11,10 +11,13 @@ with virt-install's choices class by class):
   enrolled-keys features stated either way, so libvirt picks OVMF_CODE_4M.ms.fd for Secure
   Boot and the plain OVMF_CODE_4M.fd otherwise; Secure Boot adds SMM. Paths come from
   libvirt, never from Nido.
-- A VNC display that listens nowhere (Nido connects with openGraphicsFD), a USB tablet on
-  qemu-xhci, virtio-vga (or standard VGA without virtio drivers), a virtio RNG, the
-  guest-agent channel, a serial console, a balloon with free page reporting (guest memory
-  the guest frees goes back to the host), a TPM 2.0 (tpm-crb on Q35) when asked for.
+- A display that listens nowhere (Nido connects with openGraphicsFD): SPICE where Nido
+  can show it and the hypervisor offers it, with the SPICE agent's channel (clipboard
+  sharing, the guest's resolution following the window) for OSes with virtio drivers and
+  two USB redirection slots on qemu-xhci; VNC otherwise. A USB tablet on qemu-xhci,
+  virtio-vga (or standard VGA without virtio drivers), a virtio RNG, the guest-agent
+  channel, a serial console, a balloon with free page reporting (guest memory the guest
+  frees goes back to the host), a TPM 2.0 (tpm-crb on Q35) when asked for.
 - On Q35, spare PCIe root ports so NICs and disks can be hot-plugged later.
 - Metadata: libosinfo's ``<libosinfo:os id=...>`` (the VM list shows the OS from it) and
   Nido's own ``<nido:vm>`` element.
@@ -46,13 +49,14 @@ from app.core.xml import (
     Input,
     Interface,
     MemBalloon,
+    Redirdev,
     Timer,
     Video,
 )
 from app.core.xml.layout import place
 from app.core.xml.tree import Element
 
-__all__ = ["SPARE_ROOT_PORTS", "build_domain", "build_xml"]
+__all__ = ["SPARE_ROOT_PORTS", "USB_REDIRECT_SLOTS", "build_domain", "build_xml", "uses_spice"]
 
 FIRMWARE_FEATURES_SINCE = 7_002_000  # <os><firmware><feature> arrived in libvirt 7.2
 SPARE_ROOT_PORTS = 4  # free PCIe root ports on Q35, for hot-plugging NICs and disks
@@ -189,6 +193,18 @@ def _interfaces(dom: Domain, spec: NewVMSpec, host: HostFacts, model: str) -> in
     return len(spec.nics or [])
 
 
+#: USB devices a person can redirect at once through SPICE (virt-install's number too).
+USB_REDIRECT_SLOTS = 2
+
+
+def uses_spice(host: HostFacts, caps: DomainCaps | None) -> bool:
+    """Whether a new VM gets a SPICE display: Nido can show one here, and the hypervisor
+    offers it (its domain capabilities list it, when they list graphics at all)."""
+    if not host.spice_display:
+        return False
+    return caps is None or not caps.graphics_types or "spice" in caps.graphics_types
+
+
 def _devices(
     dom: Domain, spec: NewVMSpec, host: HostFacts, caps: DomainCaps | None, machine: str
 ) -> int:
@@ -201,9 +217,13 @@ def _devices(
         dom.add_device(Controller(type="usb", model="qemu-xhci", ports=15))
         pcie += 1
     dom.add_device(Input(type="tablet", bus="usb"))
-    graphics = Graphics(type="vnc")
+    spice = uses_spice(host, caps)
+    graphics = Graphics(type="spice" if spice else "vnc")
     graphics.listen_type = "none"
     dom.add_device(graphics)
+    if spice and not legacy:  # USB redirection needs the xHCI controller above
+        for _ in range(USB_REDIRECT_SLOTS):
+            dom.add_device(Redirdev(bus="usb", type="spicevmc"))
     video_ok = caps is None or not caps.video_models or "virtio" in caps.video_models
     dom.add_device(Video(model_type="virtio" if virtio and video_ok and not legacy else "vga"))
     dom.add_device(Console(type="pty"))
@@ -216,7 +236,11 @@ def _devices(
                 target_name="org.qemu.guest_agent.0",
             )
         )
-        pcie += 1  # virtio-serial
+        if spice:
+            dom.add_device(
+                Channel(type="spicevmc", target_type="virtio", target_name="com.redhat.spice.0")
+            )
+        pcie += 1  # virtio-serial, for both channels
     if spec.tpm:
         model = caps.tpm_model if caps is not None else "tpm-crb"
         dom.add_device(TPM(model=model, backend_type="emulator", backend_version="2.0"))

@@ -4,6 +4,7 @@ and every bad value stopping the page it is on with a short message."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 
 import pytest
@@ -12,6 +13,7 @@ from app.core.newvm import ConnMode, NetworkInfo, NICSource, PortForward, PortFo
 from app.core.osdb import Firmware
 from tests.widgets.newvm.conftest import go_to, next_enabled, set_iso, settle
 from widgets.newvm import PageId
+from widgets.newvm.summary_page import summary_rows
 
 GIB = 1024**3
 MIB = 1024**2
@@ -290,9 +292,13 @@ def test_the_summary_says_every_choice(at, qtbot) -> None:
         "it fills) at /tmp/nido-test-root/images/debian11-2.qcow2.",
         "Network: 1 card: user-mode NAT (virtio); forwards 127.0.0.1:2222 → guest port 22 (TCP).",
         "Firmware: UEFI with Secure Boot, with an emulated TPM 2.0.",
+        "Display: VNC.",  # this host: no SPICE client
         "Runs under: TCG: software emulation, much slower than KVM.",
         "Then: Nido starts the VM and opens its window.",
     ]
+    with_spice = dataclasses.replace(wizard.host, spice_display=True)
+    display = dict(summary_rows(wizard.spec, with_spice, page.storage))["Display"]
+    assert display.startswith("SPICE.") and "clipboard is shared" in display
     assert page.findChild(type(page.name_message).__mro__[1], "summaryFirmware").text() == (
         "UEFI with Secure Boot, with an emulated TPM 2.0."
     )

@@ -3,6 +3,7 @@ libvirt's schema (virt-xml-validate)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -79,6 +80,43 @@ def test_debian(make_spec, tmp_path) -> None:
     assert dom.cpu.mode == "maximum"  # TCG: qemu64 lacks x86-64-v2
     assert dom.memory == GIB * 1 // 1024 and dom.vcpu == 2
     assert not dom.devices.tpms and dom.features.smm is None
+
+
+def test_where_nido_shows_spice_a_new_vm_gets_it_with_agent_and_usb_redirection(
+    make_spec, tmp_path
+) -> None:
+    spec = make_spec("debian11")
+    xml = newvm.build_xml(spec, make_host(spice_display=True))
+    schema_valid(xml, tmp_path)
+    dom = Domain.from_xml(xml)
+    graphics = dom.devices.graphics[0]
+    assert (graphics.type, graphics.listen_type) == ("spice", "none")
+    assert [(c.type, c.target_name) for c in dom.devices.channels] == [
+        ("unix", "org.qemu.guest_agent.0"),
+        ("spicevmc", "com.redhat.spice.0"),
+    ]
+    assert [(r.bus, r.type) for r in dom.devices.redirdevs] == [("usb", "spicevmc")] * 2
+
+    # Both channels share one virtio-serial controller: no extra root port for SPICE.
+    def controllers(dom: Domain) -> list[tuple[str | None, str | None]]:
+        return [(c.type, c.model) for c in dom.devices.controllers]
+
+    assert controllers(build(spec, make_host(spice_display=True))) == controllers(build(spec))
+
+
+def test_spice_only_where_the_hypervisor_offers_it_and_no_usb_slots_for_old_oses(
+    make_spec,
+) -> None:
+    host = make_host(spice_display=True)
+    q35 = dataclasses.replace(host.domain_caps["q35"], graphics_types=frozenset({"vnc"}))
+    no_spice = dataclasses.replace(host, domain_caps={**host.domain_caps, "q35": q35})
+    dom = build(make_spec("debian11"), no_spice)
+    assert dom.devices.graphics[0].type == "vnc"
+    assert not dom.devices.redirdevs
+    assert [c.target_name for c in dom.devices.channels] == ["org.qemu.guest_agent.0"]
+    old = build(make_spec("winxp"), host)  # no virtio drivers, no xHCI
+    assert old.devices.graphics[0].type == "spice"
+    assert not old.devices.redirdevs and not old.devices.channels
 
 
 def test_an_old_os_gets_bios_ide_and_no_pcie(make_spec, tmp_path) -> None:
