@@ -8,7 +8,8 @@ card with a VNC (or SPICE) server that listens nowhere (clients connect with
 (``autoport``; the live XML says which), optionally with a password, optionally the
 first serial port logged to a file, optionally a virtio tablet (an absolute pointer;
 else the guest has only QEMU's PS/2 mouse, which it does not drive), and optionally the
-SPICE agent's channel (a virtio-serial port, where the guest runs its test agent).
+SPICE agent's channel (a virtio-serial port, where the guest runs its test agent), and
+optionally a USB controller with SPICE's USB redirection ports (instead of no USB).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _ACCELS = ("kvm", "qemu")
 
 #: The display servers a test guest can have.
 GRAPHICS = ("vnc", "spice")
+#: SPICE USB redirection ports (usbredir channels) a guest with ``usb_redirect`` has.
+USB_REDIRECT_PORTS = 2
 
 
 def _graphics(graphics: str, listen: str | None, password: str | None) -> str:
@@ -46,8 +49,13 @@ def _devices(
     password: str | None = None,
     tablet: bool = False,
     spice_agent: bool = False,
+    usb_redirect: bool = False,
 ) -> str:
-    parts = ["    <controller type='usb' model='none'/>"]
+    if usb_redirect:
+        parts = ["    <controller type='usb' model='qemu-xhci'/>"]
+        parts += ["    <redirdev bus='usb' type='spicevmc'/>"] * USB_REDIRECT_PORTS
+    else:
+        parts = ["    <controller type='usb' model='none'/>"]
     if tablet:
         parts.append("    <input type='tablet' bus='virtio'/>")
     if spice_agent:  # libvirt adds the virtio-serial controller
@@ -112,6 +120,7 @@ def domain_xml(
     password: str | None = None,
     tablet: bool = False,
     spice_agent: bool = False,
+    usb_redirect: bool = False,
 ) -> str:
     """XML for ``guest`` booted directly from its kernel and initramfs. ``graphics`` may
     name several display servers (``("vnc", "spice")``). With ``listen`` they listen on
@@ -119,16 +128,21 @@ def domain_xml(
     With ``tablet`` the guest has a virtio tablet, and reports its events on the serial
     port (:func:`tests.guest.linux.pointer_events`). With ``spice_agent`` (SPICE graphics
     only) it runs a SPICE agent that reports what it hears on the serial port
-    (:func:`tests.guest.linux.agent_lines`)."""
+    (:func:`tests.guest.linux.agent_lines`). With ``usb_redirect`` (SPICE graphics only)
+    it has a qemu-xhci USB controller and :data:`USB_REDIRECT_PORTS` SPICE USB redirection
+    ports, and reports the USB devices it sees on the serial port
+    (:func:`tests.guest.linux.usb_events`)."""
     kinds = (graphics,) if isinstance(graphics, str) else graphics or ()
     if spice_agent and "spice" not in kinds:
         raise ValueError("a SPICE agent needs SPICE graphics")
+    if usb_redirect and "spice" not in kinds:
+        raise ValueError("USB redirection needs SPICE graphics")
     os_extra = (
         f"    <kernel>{escape(str(guest.kernel))}</kernel>\n"
         f"    <initrd>{escape(str(guest.initrd))}</initrd>\n"
         f"    <cmdline>{escape(guest.cmdline)}</cmdline>"
     )
-    devices = _devices(serial_log, graphics, listen, password, tablet, spice_agent)
+    devices = _devices(serial_log, graphics, listen, password, tablet, spice_agent, usb_redirect)
     return _domain(name, accel, memory_mib, os_extra, devices)
 
 

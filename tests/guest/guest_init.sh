@@ -70,6 +70,55 @@ if has_pci 0x1af4:0x1003 0x1af4:0x1043; then
     ) &
 fi
 
+# A qemu-xhci USB controller (PCI 1b36:000d): the USB, USB storage and CD-ROM drivers, then
+# every USB device (root hubs aside) and SCSI disc that comes or goes, on the serial port as
+# "@USB_PREFIX@ add|remove VVVV:PPPP SYSFS-NAME PRODUCT" and
+# "@USB_PREFIX@ add|remove block NAME SECTORS". Polled twice a second with builtins (busybox
+# runs no udev, and Debian's kernel has no uevent helper); only a guest with the
+# controller pays for it.
+if has_pci 0x1b36:0x000d; then
+    load /lib/modules/load-order-usb
+    (
+        seen=""
+        while :; do
+            now=""
+            for d in /sys/bus/usb/devices/* /sys/block/sr* /sys/block/sd*; do
+                name=${d##*/}
+                text=""
+                if [ -f "$d/idVendor" ]; then
+                    read -r v < "$d/idVendor" && read -r p < "$d/idProduct" || continue
+                    [ "$v" = 1d6b ] && continue
+                    key="$v:$p/$name"
+                    [ -f "$d/product" ] && read -r text < "$d/product"
+                elif [ -f "$d/size" ] && [ "${d%/*}" = /sys/block ]; then
+                    key="block/$name"
+                    read -r text < "$d/size"
+                else
+                    continue
+                fi
+                now="$now $key"
+                case "$seen " in
+                    *" $key "*) ;;
+                    *) echo "@USB_PREFIX@ add ${key%%/*} $name $text" ;;
+                esac
+            done
+            for key in $seen; do
+                case "$now " in
+                    *" $key "*) ;;
+                    *) echo "@USB_PREFIX@ remove ${key%%/*} ${key#*/}" ;;
+                esac
+            done
+            seen=$now
+            sleep 0.5
+        done
+    ) > /dev/ttyS0 2>&1 &
+fi
+
+# Every module this guest needs is loaded now, and the kernel holds its own copy: the
+# files go, which gives the guest back the memory they take in the initramfs (several MiB
+# of a small guest's RAM).
+rm -f /lib/modules/*.ko
+
 # A steady picture: no blinking cursor, so an idle screen sends no display updates.
 echo 0 > /sys/class/graphics/fbcon/cursor_blink 2>/dev/null
 printf '\033[2J\033[H' > /dev/tty0

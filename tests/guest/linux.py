@@ -4,7 +4,9 @@ The guest boots directly (``<os><kernel>/<initrd>/<cmdline>``), so no BIOS disk 
 happens, and it reaches its ready marker in seconds under TCG. Its ``/init``
 (``guest_init.sh``):
 
-- mounts proc, sysfs and devtmpfs and loads the ACPI button and evdev modules,
+- mounts proc, sysfs and devtmpfs and loads the ACPI button and evdev modules (and the
+  drivers for the optional devices below, when the machine has them), then deletes the
+  modules' files, which a small guest wants back as memory,
 - draws colour bars into the lower third of a 1920x1080 framebuffer and a banner above
   them, so a screenshot or thumbnail is recognisable at a glance,
 - prints :data:`READY_MARKER` on both the VGA console and the serial port ttyS0,
@@ -20,6 +22,10 @@ happens, and it reaches its ready marker in seconds under TCG. Its ``/init``
   one, with the SPICE agent's port), loads its driver and starts a minimal SPICE agent
   (``spice_agent.c``, built static here with gcc) on that port, which reports on the
   serial port what the client sent it (see :func:`agent_lines`),
+- when the machine has a qemu-xhci USB controller (``domain_xml(usb_redirect=True)``),
+  loads the USB, USB storage and CD-ROM drivers and reports every USB device and SCSI
+  disc that comes or goes on the serial port (see :func:`usb_events`), for USB
+  redirection tests,
 - otherwise sleeps: nothing polls, so an idle guest costs QEMU next to nothing.
 
 The same kernel package gives two ways to boot, see :class:`Boot`. Both come from Debian's
@@ -56,6 +62,8 @@ _INIT_TEMPLATE = _HERE / "guest_init.sh"
 _AGENT_SOURCE = _HERE / "spice_agent.c"
 #: The start of each serial line the guest's SPICE agent writes.
 AGENT_PREFIX = "nido-agent"
+#: The start of each serial line that reports a USB device or disc coming or going.
+USB_PREFIX = "nido-usb"
 
 #: The framebuffer geometry both boot paths give, and where the colour bars go.
 FB_WIDTH, FB_HEIGHT, FB_BPP = 1920, 1080, 32
@@ -121,6 +129,18 @@ _AGENT_CONFIG: dict[str, str | None] = {
     "CONFIG_VIRTIO_PCI": "virtio_pci",
     "CONFIG_VIRTIO_CONSOLE": "virtio_console",
 }
+#: The USB host controller's drivers, with USB storage and the SCSI CD-ROM driver (a
+#: redirected stick or SPICE's emulated CD shows up as a disc); loaded by init only when
+#: the machine has a qemu-xhci controller (PCI 1b36:000d).
+_USB_CONFIG: dict[str, str | None] = {
+    "CONFIG_USB_PCI": None,
+    "CONFIG_USB": "usbcore",
+    "CONFIG_USB_XHCI_HCD": "xhci_hcd",
+    "CONFIG_USB_XHCI_PCI": "xhci_pci",
+    "CONFIG_USB_STORAGE": "usb_storage",
+    "CONFIG_SCSI": "scsi_mod",
+    "CONFIG_BLK_DEV_SR": "sr_mod",
+}
 #: Modules fetched in the first pass over the package, which saves passes for known
 #: dependencies. Anything else a module depends on is found by name in a further pass.
 _PREFETCH = {
@@ -133,6 +153,10 @@ _PREFETCH = {
     "virtio_ring",
     "virtio_pci_modern_dev",
     "virtio_pci_legacy_dev",
+    "usb_common",
+    "xhci_pci_renesas",
+    "scsi_common",
+    "cdrom",
 }
 
 
@@ -185,6 +209,34 @@ def agent_lines(serial: bytes) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class UsbEvent:
+    """One line of the guest's USB report: a USB device (``ident`` is its
+    ``vvvv:pppp``, ``where`` its sysfs name such as ``1-1``, ``text`` its product string)
+    or a SCSI disc (``ident`` is ``"block"``, ``where`` its name such as ``sr0``, ``text``
+    its size in 512-byte sectors) that was added or removed (``action``)."""
+
+    action: str
+    ident: str
+    where: str
+    text: str = ""
+
+
+def usb_events(serial: bytes) -> list[UsbEvent]:
+    """The USB devices and discs that came and went in the guest, oldest first. A line
+    still being written is left for the next read."""
+    prefix = USB_PREFIX.encode() + b" "
+    events = []
+    for line in serial.split(b"\n")[:-1]:
+        at = line.find(prefix)
+        if at < 0:
+            continue
+        fields = line[at + len(prefix) :].decode(errors="replace").strip().split(" ", 3)
+        if len(fields) >= 3 and fields[0] in ("add", "remove"):
+            events.append(UsbEvent(*fields))
+    return events
+
+
 def init_script() -> str:
     """The guest's /init with its placeholders filled in."""
     stride = FB_WIDTH * FB_BPP // 8
@@ -199,6 +251,7 @@ def init_script() -> str:
         "POWEROFF_MARKER": POWEROFF_MARKER,
         "POINTER_PREFIX": POINTER_PREFIX,
         "AGENT_PREFIX": AGENT_PREFIX,
+        "USB_PREFIX": USB_PREFIX,
     }
     return re.sub(r"@([A-Z_]+)@", lambda m: str(values[m.group(1)]), _INIT_TEMPLATE.read_text())
 
@@ -352,7 +405,13 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         tmp = Path(tmp_name)
         debs = debian.download([kernel_pkg, busybox_pkg], tmp / "debs")
         pkg = _KernelPackage(debs[kernel_pkg.name], kver, tmp / "kernel")
-        needs = {**_BASE_CONFIG, **_DISPLAY_CONFIG, **_TABLET_CONFIG, **_AGENT_CONFIG}
+        needs = {
+            **_BASE_CONFIG,
+            **_DISPLAY_CONFIG,
+            **_TABLET_CONFIG,
+            **_AGENT_CONFIG,
+            **_USB_CONFIG,
+        }
         wanted = [m for m in needs.values() if m]
         pkg.fetch([*wanted, *_PREFETCH], boot_files=True, hints=True)
         config = _kernel_config(pkg.config.read_text())
@@ -364,6 +423,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
             ko for ko in pkg.load_order(_modules_for(config, _TABLET_CONFIG)) if ko not in base
         ]
         agent = [ko for ko in pkg.load_order(_modules_for(config, _AGENT_CONFIG)) if ko not in base]
+        usb = [ko for ko in pkg.load_order(_modules_for(config, _USB_CONFIG)) if ko not in base]
 
         busybox = tmp / "busybox"
         deb = debs[busybox_pkg.name]
@@ -380,7 +440,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         archive.symlink("bin/sh", "busybox")
         archive.file("init", init_script().encode(), 0o755)
         archive.file("share/pattern.gz", gzip.compress(colour_bars(), 9, mtime=0))
-        for ko in dict.fromkeys([*base, *display, *tablet, *agent]):
+        for ko in dict.fromkeys([*base, *display, *tablet, *agent, *usb]):
             archive.file(f"lib/modules/{ko.name}", ko.read_bytes())
         archive.file("lib/modules/load-order", "".join(f"{ko.name}\n" for ko in base).encode())
         archive.file(
@@ -392,6 +452,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         archive.file(
             "lib/modules/load-order-agent", "".join(f"{ko.name}\n" for ko in agent).encode()
         )
+        archive.file("lib/modules/load-order-usb", "".join(f"{ko.name}\n" for ko in usb).encode())
         archive.write_gzip(product / "initrd.gz")
 
         (product / "vmlinux").write_bytes(_vmlinux_from_bzimage(pkg.vmlinuz.read_bytes()))
@@ -407,6 +468,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
                     "display_modules": [ko.name for ko in display],
                     "tablet_modules": [ko.name for ko in tablet],
                     "agent_modules": [ko.name for ko in agent],
+                    "usb_modules": [ko.name for ko in usb],
                     "cmdlines": {str(boot): cmdline for boot, cmdline in _CMDLINES.items()},
                 },
                 indent=2,
