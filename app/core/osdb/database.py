@@ -221,6 +221,23 @@ class OSDatabase:
 
     # Detection ---------------------------------------------------------------------
 
+    def _read_media(self, abspath: str) -> Any:
+        """libosinfo's reading of the image, on a main context of this call's own.
+
+        ``Media.create_from_location`` runs a GLib main loop on the thread's default
+        context until its asynchronous reads finish; on a worker thread that is GLib's
+        global default context, which the thread must own to run it. Whoever else holds
+        that context (a GUI thread's event dispatcher, another library) would leave the
+        call waiting for it, and every other caller waiting for this database's lock:
+        a hang seen in the test suite. A fresh context pushed as this thread's default
+        is owned by nobody else."""
+        context = self._glib.MainContext.new()
+        context.push_thread_default()
+        try:
+            return self._lib.Media.create_from_location(abspath, None)
+        finally:
+            context.pop_thread_default()
+
     def detect(self, path: str | os.PathLike[str]) -> Detection:
         """Identify an install image. Blocks (file I/O, and the first time the database
         load): call it from a worker. Raises MediaError for a missing, unreadable or
@@ -230,7 +247,7 @@ class OSDatabase:
         with self._lock:
             self.load()
             try:
-                media = self._lib.Media.create_from_location(abspath, None)
+                media = self._read_media(abspath)
             except self._glib.Error as exc:
                 raise self._media_error(abspath, exc) from None
             identity = MediaIdentity(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -46,3 +47,24 @@ def test_first_calls_from_many_threads_load_once(isos: dict[str, Path]) -> None:
 def test_data_version_names_the_osinfo_db_release() -> None:
     version = data_version()
     assert version[:4].isdigit() and version[4] == "-" and len(version) == 10
+
+
+def test_detection_does_not_wait_for_glibs_default_context(isos: dict[str, Path]) -> None:
+    """libosinfo runs a main loop to read the image; on GLib's global default context it
+    waited for whoever owned that context (a hang of the whole suite, found in a run)."""
+    from gi.repository import GLib
+
+    db = OSDatabase()
+    db.load()
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(db.detect(isos["debian11"])))
+    worker.daemon = True  # if it hangs, it must not keep the test process alive
+    default = GLib.MainContext.default()
+    assert default.acquire()  # this thread owns the global default context meanwhile
+    try:
+        worker.start()
+        worker.join(60)
+    finally:
+        default.release()
+    assert not worker.is_alive(), "detection waited for GLib's default main context"
+    assert results[0].os is not None and results[0].os.short_id == "debian11"
