@@ -15,6 +15,10 @@ thread. The channel then owns the descriptor.
   else relative.
 - The clipboard is shared with the guest's agent, and :meth:`set_preferred_size` asks the
   agent for a guest resolution that fits the widget (:mod:`.spice_agent`).
+- When the guest offers USB redirection channels (``<redirdev type='spicevmc'>``),
+  :attr:`SpiceSession.usb` follows the host's USB devices and redirects the ones the
+  person picks (:mod:`.spice_usb`); :attr:`~SpiceSession.usbChanged` says when it comes
+  and goes.
 
 Everything runs on the GUI thread: Qt's GLib event dispatcher iterates GLib's default
 main context, where spice-client-glib's channels live (see :mod:`.spice_gi`).
@@ -27,7 +31,7 @@ import os
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from app.core.errors import NidoError
@@ -36,6 +40,7 @@ from app.qt.display.session import CursorImage, DisplaySession, coalesce_damage
 from app.qt.display.spice_agent import AgentLink
 from app.qt.display.spice_gi import FdRequest, fd_request_on, load, view_at
 from app.qt.display.spice_input import InputRouter, PacedInput
+from app.qt.display.spice_usb import UsbRedirection
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,8 @@ class SpiceSession(DisplaySession):
     """One SPICE connection; descriptors for its channels come from ``request_fd``."""
 
     protocol = "spice"
+    #: :attr:`usb` came (the guest offers USB redirection) or went (the session closed).
+    usbChanged = Signal()
 
     def __init__(
         self,
@@ -90,6 +97,8 @@ class SpiceSession(DisplaySession):
         self.inputs = InputRouter()
         self._paced = PacedInput(self.inputs, self)
         self.agent = AgentLink(self)
+        #: USB redirection, once the guest offers a channel for it (None before, and after).
+        self.usb: UsbRedirection | None = None
         self._absolute = False
         self._ready = False
         self._open = True
@@ -175,6 +184,10 @@ class SpiceSession(DisplaySession):
         self._handlers.clear()
         self.inputs.attach(None)
         self.agent.detach()
+        usb, self.usb = self.usb, None
+        if usb is not None:
+            usb.close()
+            self.usbChanged.emit()
         session, self._session = self._session, None
         self._main = self._display = None
         self._channels.clear()
@@ -205,12 +218,27 @@ class SpiceSession(DisplaySession):
         elif isinstance(channel, S.CursorChannel):
             self._on(channel, "cursor-set", self._cursor_set)
             self._on(channel, "cursor-hide", self._cursor_hide)
+        elif isinstance(channel, S.UsbredirChannel) and self.usb is None:
+            self._start_usb()  # before the channel connects: the manager takes it in
         # The session connects its main channel; the others wait to be asked. Only what
         # Nido shows is connected (one display, so one descriptor less per extra head).
         if channel is self._display or isinstance(
             channel, (S.CursorChannel, S.InputsChannel, S.UsbredirChannel)
         ):
             channel.connect()  # spice_channel_connect: asks for its descriptor (open-fd)
+
+    def _start_usb(self) -> None:
+        # The manager is made once the guest offers a channel, not for every session: it
+        # starts libusb and a hot-plug watch. It takes in the session's usbredir channels
+        # (those there now, and later ones through channel-new).
+        try:
+            manager = self._S.UsbDeviceManager.get(self._session)
+        except Exception as exc:  # GLib.Error: built without usbredir, or libusb failed
+            log.info("SPICE: no USB redirection on this computer: %s", exc)
+            return
+        self.usb = UsbRedirection(manager, self._G, self)
+        log.info("SPICE: the guest offers USB redirection")
+        self.usbChanged.emit()
 
     def _channel_wants_fd(self, channel: Any, _with_tls: bool) -> None:
         def arrived(fd: int) -> None:
