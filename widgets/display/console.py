@@ -5,10 +5,10 @@ Console tab, and fullscreen.
 display's life: connect, follow the VM, reconnect), a :class:`DisplayCanvas` (painting and
 input) and a :class:`DisplayOverlay` (one card per state), with a toolbar for scaling,
 key combinations (built in, and custom ones the person records, remembered in the
-settings), the shortcut that releases the keyboard grab (remembered too), a screenshot
-and fullscreen, and the keyboard-grab state. When the VM
-has no display Nido can show (the controller says UNAVAILABLE), it shows the ``fallback``
-widget instead, if it was given one.
+settings), the host's USB devices where the session can redirect them (SPICE), the
+shortcut that releases the keyboard grab (remembered too), a screenshot and fullscreen,
+and the keyboard-grab state. When the VM has no display Nido can show (the controller
+says UNAVAILABLE), it shows the ``fallback`` widget instead, if it was given one.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from widgets.display import custom_keys, keys
 from widgets.display.canvas import DisplayCanvas
 from widgets.display.geometry import Scaling
 from widgets.display.overlay import DisplayOverlay
+from widgets.display.usb_menu import UsbMenu
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ class ConsoleView(QWidget):
         self._fullscreen: FullscreenWindow | None = None
         self.controller.stateChanged.connect(self._state_changed)
         self.controller.sessionChanged.connect(self.canvas.set_session)
+        self.controller.sessionChanged.connect(self.usb_menu.set_session)
         # The guest's resolution follows the view where the protocol can ask (SPICE).
         self.controller.sessionChanged.connect(lambda _s: self._offer_size(*self.area.view_size()))
         self.area.viewResized.connect(self._offer_size)
@@ -197,6 +199,16 @@ class ConsoleView(QWidget):
             button.setMenu(menu)
             button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
             tb.addWidget(button)
+        # USB redirection: shown only while the session offers it (SPICE, with usbredir).
+        self.usb_menu = UsbMenu(self)
+        self.usb_button = QToolButton(tb)
+        self.usb_button.setObjectName("displayUsb")
+        self.usb_button.setText(self.usb_menu.title())
+        self.usb_button.setMenu(self.usb_menu)
+        self.usb_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.usb_tool = tb.addWidget(self.usb_button)
+        self.usb_tool.setVisible(False)
+        self.usb_menu.availableChanged.connect(self.usb_tool.setVisible)
         self.screenshot_action = tb.addAction("Screenshot…")
         self.screenshot_action.setObjectName("displayScreenshot")
         self.screenshot_action.triggered.connect(self._ask_screenshot)
