@@ -150,9 +150,13 @@ class UsbMenu(QMenu):
         """Ask for a disc image, then share it with the guest as a USB CD."""
         if self._usb is None:
             return
+        # Disc images are usually downloaded; a Downloads folder that does not exist would
+        # be offered as a file name.
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+        if not folder or not Path(folder).is_dir():
+            folder = str(Path.home())
         path, _ = QFileDialog.getOpenFileName(
-            self.parentWidget(), SHARE_IMAGE.rstrip("…"), folder or str(Path.home()), IMAGE_FILTER
+            self.parentWidget(), SHARE_IMAGE.rstrip("…"), folder, IMAGE_FILTER
         )
         if path and self._usb is not None:
             self._usb.share_image(path)

@@ -133,7 +133,7 @@ class UsbRedirection(QObject):
                 gdev, None, self._finisher(gdev, label, connect=True), None
             )
         else:
-            log.info("USB: giving %s back to the host", device.description)
+            log.info("USB: taking %s out of the guest", device.description)
             manager.disconnect_device_async(
                 gdev, None, self._finisher(gdev, label, connect=False), None
             )

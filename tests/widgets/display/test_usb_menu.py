@@ -339,6 +339,7 @@ def test_a_shared_disc_image_becomes_a_usb_cd_in_the_guest(
 
     def choose(parent, caption, folder, filters):
         asked.append(filters)
+        assert Path(folder).is_dir()  # never a Downloads folder that is not there
         return str(iso), filters.split(";;")[0]
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(choose))
