@@ -82,15 +82,19 @@ def summary_rows(spec: NewVMSpec, host: HostFacts, storage: list[str]) -> list[t
         fw += " with Secure Boot" if spec.secure_boot else " without Secure Boot"
     fw += ", with an emulated TPM 2.0." if spec.tpm else ", no TPM."
     rows.append(("Firmware", fw))
-    machine = spec.machine or (spec.os_defaults.machine.value if spec.os_defaults else "q35")
-    if newvm.uses_spice(host, host.caps_for(machine)):
-        display = (
-            "SPICE. With the SPICE agent in the guest (spice-vdagent), the clipboard is "
-            "shared and the guest's screen follows the window; USB devices can be "
-            "redirected to it."
-        )
-    else:
+    plan = newvm.plan_display(spec, host)
+    if plan.protocol != "spice":
         display = "VNC."
+    else:
+        can = []
+        if plan.agent:
+            can.append(
+                "with the SPICE agent in the guest (spice-vdagent), the clipboard is shared "
+                "and the guest's screen follows the window"
+            )
+        if plan.usb_slots:
+            can.append("USB devices can be redirected to it")
+        display = "SPICE" + (": " + "; ".join(can) if can else "") + "."
     rows.append(("Display", display))
     accel = host.accelerator
     if accel is None:

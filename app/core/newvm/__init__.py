@@ -47,7 +47,7 @@ from app.core.newvm.spec import (
 )
 from app.core.newvm.storage import DiskAction, StoragePlan, plan_storage
 from app.core.newvm.suggest import Defaults, Suggestion, choose_os, defaults
-from app.core.newvm.xmlbuild import build_domain, build_xml, uses_spice
+from app.core.newvm.xmlbuild import DisplayPlan, build_domain, build_xml, plan_display, uses_spice
 
 __all__ = [
     "MAX_NICS",
@@ -57,6 +57,7 @@ __all__ = [
     "ConnMode",
     "Defaults",
     "DiskAction",
+    "DisplayPlan",
     "DomainCaps",
     "Firmware",
     "HostFacts",
@@ -87,6 +88,7 @@ __all__ = [
     "name_problem",
     "on_pool",
     "parse_domain_caps",
+    "plan_display",
     "plan_storage",
     "problems_for",
     "read_forwards",

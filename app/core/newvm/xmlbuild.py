@@ -26,6 +26,7 @@ with virt-install's choices class by class):
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from app.core.newvm.domcaps import DomainCaps
 from app.core.newvm.host import HostFacts, PortForwardMethod
@@ -56,7 +57,15 @@ from app.core.xml import (
 from app.core.xml.layout import place
 from app.core.xml.tree import Element
 
-__all__ = ["SPARE_ROOT_PORTS", "USB_REDIRECT_SLOTS", "build_domain", "build_xml", "uses_spice"]
+__all__ = [
+    "SPARE_ROOT_PORTS",
+    "USB_REDIRECT_SLOTS",
+    "DisplayPlan",
+    "build_domain",
+    "build_xml",
+    "plan_display",
+    "uses_spice",
+]
 
 FIRMWARE_FEATURES_SINCE = 7_002_000  # <os><firmware><feature> arrived in libvirt 7.2
 SPARE_ROOT_PORTS = 4  # free PCIe root ports on Q35, for hot-plugging NICs and disks
@@ -205,6 +214,28 @@ def uses_spice(host: HostFacts, caps: DomainCaps | None) -> bool:
     return caps is None or not caps.graphics_types or "spice" in caps.graphics_types
 
 
+@dataclass(frozen=True)
+class DisplayPlan:
+    """The new VM's display, as :func:`build_domain` makes it (the summary says it)."""
+
+    protocol: str  # 'spice' or 'vnc'
+    agent: bool  # the SPICE agent's channel: clipboard, resolution following the window
+    usb_slots: int  # SPICE USB redirection slots
+
+
+def plan_display(spec: NewVMSpec, host: HostFacts) -> DisplayPlan:
+    osd = os_defaults(spec)
+    machine = spec.machine or osd.machine.value
+    if not uses_spice(host, host.caps_for(machine)):
+        return DisplayPlan("vnc", agent=False, usb_slots=0)
+    legacy = _legacy(osd)
+    return DisplayPlan(
+        "spice",
+        agent=_has_virtio(osd),
+        usb_slots=0 if legacy else USB_REDIRECT_SLOTS,  # they need the xHCI controller
+    )
+
+
 def _devices(
     dom: Domain, spec: NewVMSpec, host: HostFacts, caps: DomainCaps | None, machine: str
 ) -> int:
@@ -217,13 +248,12 @@ def _devices(
         dom.add_device(Controller(type="usb", model="qemu-xhci", ports=15))
         pcie += 1
     dom.add_device(Input(type="tablet", bus="usb"))
-    spice = uses_spice(host, caps)
-    graphics = Graphics(type="spice" if spice else "vnc")
+    display = plan_display(spec, host)
+    graphics = Graphics(type=display.protocol)
     graphics.listen_type = "none"
     dom.add_device(graphics)
-    if spice and not legacy:  # USB redirection needs the xHCI controller above
-        for _ in range(USB_REDIRECT_SLOTS):
-            dom.add_device(Redirdev(bus="usb", type="spicevmc"))
+    for _ in range(display.usb_slots):
+        dom.add_device(Redirdev(bus="usb", type="spicevmc"))
     video_ok = caps is None or not caps.video_models or "virtio" in caps.video_models
     dom.add_device(Video(model_type="virtio" if virtio and video_ok and not legacy else "vga"))
     dom.add_device(Console(type="pty"))
@@ -236,7 +266,7 @@ def _devices(
                 target_name="org.qemu.guest_agent.0",
             )
         )
-        if spice:
+        if display.agent:
             dom.add_device(
                 Channel(type="spicevmc", target_type="virtio", target_name="com.redhat.spice.0")
             )

@@ -117,6 +117,10 @@ def test_spice_only_where_the_hypervisor_offers_it_and_no_usb_slots_for_old_oses
     old = build(make_spec("winxp"), host)  # no virtio drivers, no xHCI
     assert old.devices.graphics[0].type == "spice"
     assert not old.devices.redirdevs and not old.devices.channels
+    # What the summary says comes from the same plan.
+    assert newvm.plan_display(make_spec("winxp"), host) == newvm.DisplayPlan("spice", False, 0)
+    assert newvm.plan_display(make_spec("debian11"), host) == newvm.DisplayPlan("spice", True, 2)
+    assert newvm.plan_display(make_spec("debian11"), no_spice).protocol == "vnc"
 
 
 def test_an_old_os_gets_bios_ide_and_no_pcie(make_spec, tmp_path) -> None:
