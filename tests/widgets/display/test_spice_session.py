@@ -486,7 +486,8 @@ def test_without_pygobject_the_error_says_so_and_offers_vnc(monkeypatch, fds) ->
 def test_usb_redirection_comes_from_spice_client_glib_and_never_automatically(session):
     manager = session.usb_device_manager()
     assert type(manager).__name__ == "UsbDeviceManager"
-    assert isinstance(manager.get_devices(), list)
+    # Never get_devices(): through PyGObject 3.50 each call costs every device a reference
+    # for good (see app.qt.display.spice_usb); the device list comes from signals.
     assert manager.props.auto_connect is False  # a USB stick plugged in stays the host's
     session.close()
     assert session.usb_device_manager() is None
