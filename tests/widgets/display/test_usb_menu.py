@@ -24,6 +24,7 @@ from app.core.errors import ErrorKind
 from app.qt.display import spice_gi
 from app.qt.display.spice_usb import UsbRedirection
 from tests.widgets.display.consoles import connect
+from widgets.display.console import FullscreenWindow
 from widgets.display.usb_menu import NO_DEVICES, SHARE_IMAGE, UsbMenu
 
 gi.require_version("GLib", "2.0")
@@ -420,8 +421,14 @@ def test_the_console_shows_usb_devices_only_while_the_session_offers_them(
     assert view.usb_button.text() == "USB Devices"
     assert view.usb_button.menu() is view.usb_menu
     assert "SanDisk Cruzer Blade" in texts(view.usb_menu)
+    # Fullscreen: its toolbar offers the same menu, and follows the session too.
+    view.set_fullscreen(True)
+    window = view.area.window()
+    assert isinstance(window, FullscreenWindow) and window.usb_tool.isVisible()
+    assert window.usb_tool.defaultWidget().menu() is view.usb_menu
     spice.offer(None)  # the session closed
-    assert not view.usb_tool.isVisible()
+    assert not view.usb_tool.isVisible() and not window.usb_tool.isVisible()
+    view.set_fullscreen(False)
     qtbot.waitUntil(lambda: not view.usb_button.isVisible(), timeout=2000)
     assert texts(view.usb_menu) == [NO_DEVICES, SHARE_IMAGE]
     assert not view.usb_menu.share_action.isEnabled()
