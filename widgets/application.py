@@ -8,8 +8,8 @@ import logging
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QByteArray, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import APP_NAME, __version__, logsetup
 from app.cli import Options
@@ -47,6 +47,7 @@ class Nido(QObject):
         )
         self.model = VMTreeModel(self.hub)
         self.window = MainWindow(self.hub, self.model)
+        restore_geometry(self.window, self.settings.window_geometry.get("main"))
         self.window.openVM.connect(self.open_vm)
         self.window.quitRequested.connect(self.request_quit)
         self.vm_windows: dict[tuple[str, str], QObject] = {}
@@ -162,12 +163,26 @@ class Nido(QObject):
 
     def quit(self) -> None:
         self.window.quitting = True
+        self.settings.window_geometry["main"] = saved_geometry(self.window)
+        self.hub.save()
         for window in list(self.vm_windows.values()):
             window.close()
         self.window.thumbnails.stop()
         self.hub.shutdown()
         jobs.set_default_failure_handler(None)
         QApplication.quit()
+
+
+def saved_geometry(window: QWidget) -> str:
+    """A window's place and size, as text for the settings."""
+    return bytes(window.saveGeometry().toBase64().data()).decode("ascii")
+
+
+def restore_geometry(window: QWidget, saved: str | None) -> None:
+    """Put a window back where :func:`saved_geometry` found it. Qt keeps it on a screen
+    that exists now; anything unreadable leaves the default size."""
+    if saved and not window.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii"))):
+        log.info("the saved window geometry could not be used")
 
 
 def _install_excepthook(nido: Nido) -> None:

@@ -38,6 +38,9 @@ class Settings:
     # What releases the display's keyboard grab: an id from
     # widgets.display.keys.RELEASE_SHORTCUTS (an unknown one means the default).
     grab_release: str = "ctrl+alt"
+    # Where each kind of window was, and how big ("main"), as Qt's saveGeometry() in
+    # base64: restored at the next start.
+    window_geometry: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def defaults(cls) -> Settings:
@@ -73,12 +76,18 @@ def load(path: Path | None = None) -> Settings:
     if not isinstance(custom_keys, list):
         custom_keys = []
     grab_release = data.get("grab_release", "ctrl+alt")
+    geometry = data.get("window_geometry", {})
+    if not isinstance(geometry, dict):
+        geometry = {}
     return Settings(
         connections=conns,
         quit_embedded_guests=quit_mode,
         thumbnails=bool(data.get("thumbnails", True)),
         custom_keys=[k for k in custom_keys if isinstance(k, str) and k][-MAX_CUSTOM_KEYS:],
         grab_release=grab_release if isinstance(grab_release, str) else "ctrl+alt",
+        window_geometry={
+            k: v for k, v in geometry.items() if isinstance(k, str) and isinstance(v, str)
+        },
     )
 
 
@@ -100,6 +109,7 @@ def save(settings: Settings, path: Path | None = None) -> None:
         "thumbnails": settings.thumbnails,
         "custom_keys": list(settings.custom_keys),
         "grab_release": settings.grab_release,
+        "window_geometry": dict(settings.window_geometry),
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
     try:

@@ -45,3 +45,33 @@ def test_unhandled_failures_reach_the_error_dialog(qtbot) -> None:
     jobs.set_default_failure_handler(None)
     nido.window.hide()
     nido.window.deleteLater()
+
+
+def test_the_main_window_comes_back_where_it_was_left(qtbot) -> None:
+    settings = Settings(connections=[])
+    first = Nido(settings, save_settings=False)
+    assert "main" not in settings.window_geometry
+    first.window.show()
+    first.window.resize(710, 505)  # within the offscreen screen (800x600)
+    qtbot.waitUntil(lambda: first.window.size().toTuple() == (710, 505), timeout=2000)
+    first.quit()  # as at the end of request_quit()
+    saved = settings.window_geometry.get("main")
+    assert saved
+    first.window.hide()
+    first.window.deleteLater()
+
+    again = Nido(settings, save_settings=False)  # the next start, with what was saved
+    try:
+        assert again.window.size().toTuple() == (710, 505)
+    finally:
+        again.hub.shutdown()
+        again.window.hide()
+        again.window.deleteLater()
+    settings.window_geometry["main"] = "not geometry at all"
+    odd = Nido(settings, save_settings=False)  # unreadable: the default size, no failure
+    try:
+        assert odd.window.size().toTuple() == (880, 620)
+    finally:
+        odd.hub.shutdown()
+        odd.window.hide()
+        odd.window.deleteLater()

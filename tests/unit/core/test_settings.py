@@ -84,3 +84,13 @@ def test_display_preferences_from_an_older_or_damaged_file(tmp_path: Path) -> No
     assert settings.load(path).custom_keys == many[-settings.MAX_CUSTOM_KEYS :]
     path.write_text('{"connections": [], "custom_keys": "Ctrl+K"}')
     assert settings.load(path).custom_keys == []
+
+
+def test_window_geometry_round_trips_and_survives_damage(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    settings.save(settings.Settings(window_geometry={"main": "AdnQywAD"}), path)
+    assert settings.load(path).window_geometry == {"main": "AdnQywAD"}
+    path.write_text('{"connections": [], "window_geometry": {"main": 5, "vm": "AQ=="}}')
+    assert settings.load(path).window_geometry == {"vm": "AQ=="}
+    path.write_text('{"connections": [], "window_geometry": "AdnQywAD"}')
+    assert settings.load(path).window_geometry == {}
