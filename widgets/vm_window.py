@@ -37,6 +37,24 @@ from widgets.vm_actions import VMActions
 PREVIEW_MS = 1000
 
 
+#: Where the settings keep the last VM window's size ("WIDTHxHEIGHT"): one size for all
+#: of them, as a person sizes "a VM window" (positions are left to the window manager).
+SIZE_KEY = "vm-size"
+DEFAULT_SIZE = (900, 640)
+SMALLEST = (480, 360)
+
+
+def remembered_size(saved: str | None) -> tuple[int, int]:
+    """The size a new VM window opens at: the last one's, else the default."""
+    try:
+        width, height = (int(n) for n in (saved or "").split("x"))
+    except ValueError:
+        return DEFAULT_SIZE
+    if width < SMALLEST[0] or height < SMALLEST[1] or width > 16384 or height > 16384:
+        return DEFAULT_SIZE
+    return width, height
+
+
 class ConsolePlaceholder(QWidget):
     """Where the live display cannot be shown: a live-ish preview or a Start button."""
 
@@ -92,7 +110,7 @@ class VMWindow(QMainWindow):
         self.model = model
         self.key = vm.key
         self.vm = vm
-        self.resize(900, 640)
+        self.resize(*remembered_size(hub.settings.window_geometry.get(SIZE_KEY)))
 
         self.actions_ = VMActions(hub, model, self, lambda: self.key)
         toolbar = QToolBar("VM", self)
@@ -210,6 +228,9 @@ class VMWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._preview_timer.stop()
         self.display.shutdown()
+        if not self.isMaximized() and not self.isFullScreen():  # the next VM window's size
+            self.hub.settings.window_geometry[SIZE_KEY] = f"{self.width()}x{self.height()}"
+            self.hub.save()
         super().closeEvent(event)
 
     # -- console preview -------------------------------------------------------------------

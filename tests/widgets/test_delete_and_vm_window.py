@@ -13,7 +13,7 @@ from app.core.vmstate import Action, Status
 from app.core.xml.domain import Domain
 from tests.support.testdriver import domain, node_uri
 from tests.widgets.conftest import answer_next_dialog
-from widgets.vm_window import VMWindow
+from widgets.vm_window import DEFAULT_SIZE, SIZE_KEY, VMWindow, remembered_size
 
 CDROM = (
     "<disk type='file' device='cdrom'><source file='{iso}'/>"
@@ -115,6 +115,24 @@ def test_closed_vm_window_leaves_nothing_behind(disks_env, qtbot, failures) -> N
     qtbot.waitUntil(lambda: model.find_vm_by_name("victim").status is Status.PAUSED, timeout=3000)
     qtbot.wait(100)
     assert failures == []  # no "C++ object already deleted" from the closed window
+
+
+def test_a_new_vm_window_opens_at_the_size_the_last_one_was_left(disks_env, qtbot) -> None:
+    hub, model, *_ = disks_env
+    vm = model.find_vm_by_name("victim")
+    hub.settings.window_geometry.pop(SIZE_KEY, None)
+    first = VMWindow(hub, model, vm)
+    assert first.size().toTuple() == DEFAULT_SIZE
+    first.show()
+    first.resize(700, 500)
+    qtbot.waitUntil(lambda: first.size().toTuple() == (700, 500), timeout=2000)
+    first.close()
+    assert hub.settings.window_geometry[SIZE_KEY] == "700x500"
+    second = VMWindow(hub, model, vm)
+    assert second.size().toTuple() == (700, 500)
+    second.close()
+    for odd in ("", "700", "axb", "10x10", "99999x500"):
+        assert remembered_size(odd) == DEFAULT_SIZE
 
 
 def test_vm_window_survives_a_rename_of_its_vm(disks_env, qtbot) -> None:
