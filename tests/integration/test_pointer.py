@@ -24,10 +24,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.qt.display.controller import DisplayState
 from app.qt.display.spice import SpiceSession
 from app.qt.display.spice_gi import libvirt_fd_request
-from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
+from tests.guest import accelerator, domain_xml, linux_guest
 from tests.guest.linux import (
     ABS_X,
     ABS_Y,
@@ -40,12 +39,12 @@ from tests.guest.linux import (
     TABLET_MAX,
     pointer_events,
 )
-from tests.integration.test_display import bars_in_framebuffer, bars_on_screen, in_serial
+from tests.integration.guest_window import start_in_vm_window
+from tests.integration.test_display import bars_in_framebuffer, bars_on_screen
 from tests.integration.test_spice_display import bars_in_surface
 from tests.integration.test_spice_display import bars_on_screen as spice_bars_on_screen
 from widgets.display.canvas import DisplayCanvas
 from widgets.display.geometry import Scaling
-from widgets.vm_window import VMWindow
 
 pytestmark = pytest.mark.integration
 
@@ -115,7 +114,7 @@ def click_and_check(qtbot, canvas: DisplayCanvas, serial: Path, fx: int, fy: int
 
 @pytest.mark.qt_log_ignore("This plugin does not support grabbing the (keyboard|mouse)")
 def test_a_click_lands_where_it_was_aimed(this_computer, qtbot, tmp_path: Path) -> None:
-    hub, model, conn = this_computer.hub, this_computer.model, this_computer.conn
+    conn = this_computer.conn
     name = "nido-it-pointer"
     serial = tmp_path / "serial.log"
     xml = domain_xml(
@@ -126,19 +125,10 @@ def test_a_click_lands_where_it_was_aimed(this_computer, qtbot, tmp_path: Path) 
         graphics=("vnc", "spice"),
         tablet=True,
     )
-    dom = conn.virconn.defineXML(xml)
-    qtbot.waitUntil(lambda: model.find_vm_by_name(name) is not None, timeout=5000)
     t0 = time.monotonic()
-    dom.create()
-
-    # -- VNC, in the VM window, shrunk to fit ----------------------------------------------
-    vmw = VMWindow(hub, model, model.find_vm_by_name(name))
-    vmw.resize(1000, 720)
-    vmw.show()
+    vmw, dom = start_in_vm_window(this_computer, qtbot, xml, serial)
     view = vmw.display
     try:
-        qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=TIMEOUT_MS)
-        qtbot.waitUntil(lambda: in_serial(serial, READY_MARKER), timeout=TIMEOUT_MS)
         qtbot.waitUntil(lambda: bars_in_framebuffer(view), timeout=30_000)
         qtbot.waitUntil(lambda: bars_on_screen(view), timeout=10_000)
         session = view.canvas.session

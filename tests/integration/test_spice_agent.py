@@ -23,11 +23,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QClipboard, QGuiApplication
 
-from app.qt.display.controller import DisplayState
-from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
+from tests.guest import accelerator, domain_xml, linux_guest
 from tests.guest.linux import agent_lines
-from tests.integration.test_display import in_serial
-from widgets.vm_window import VMWindow
+from tests.integration.guest_window import start_in_vm_window
 
 pytestmark = pytest.mark.integration
 
@@ -59,26 +57,21 @@ def monitor_sizes(serial: Path) -> list[tuple[int, int]]:
 def test_clipboard_and_resolution_reach_a_real_guest_agent(
     this_computer, qtbot, tmp_path: Path, capfd
 ) -> None:
-    hub, model, conn = this_computer.hub, this_computer.model, this_computer.conn
     board = QGuiApplication.clipboard()
     board.clear(QClipboard.Mode.Clipboard)  # nothing to offer the agent when it comes
-    name = "nido-it-spice-agent"
     serial = tmp_path / "serial.log"
     xml = domain_xml(
-        name, linux_guest(), accelerator(), serial_log=serial, graphics="spice", spice_agent=True
+        "nido-it-spice-agent",
+        linux_guest(),
+        accelerator(),
+        serial_log=serial,
+        graphics="spice",
+        spice_agent=True,
     )
-    dom = conn.virconn.defineXML(xml)
-    qtbot.waitUntil(lambda: model.find_vm_by_name(name) is not None, timeout=5000)
     t0 = time.monotonic()
-    dom.create()
-
-    vmw = VMWindow(hub, model, model.find_vm_by_name(name))
-    vmw.resize(1000, 720)
-    vmw.show()
+    vmw, _dom = start_in_vm_window(this_computer, qtbot, xml, serial)
     view = vmw.display
     try:
-        qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=TIMEOUT_MS)
-        qtbot.waitUntil(lambda: in_serial(serial, READY_MARKER), timeout=TIMEOUT_MS)
         qtbot.waitUntil(lambda: "ready" in lines(serial), timeout=TIMEOUT_MS)
         session = view.canvas.session
         assert session.protocol == "spice"

@@ -25,13 +25,11 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from app.qt.display.controller import DisplayState
-from tests.guest import READY_MARKER, accelerator, domain_xml, linux_guest
+from tests.guest import accelerator, domain_xml, linux_guest
 from tests.guest.domain import USB_REDIRECT_PORTS
 from tests.guest.linux import UsbEvent, usb_events
-from tests.integration.test_display import in_serial
+from tests.integration.guest_window import start_in_vm_window
 from widgets.display.usb_menu import NO_DEVICES
-from widgets.vm_window import VMWindow
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +78,6 @@ def open_menu(qtbot, view) -> QMenu:
 def test_a_disc_image_shared_from_the_menu_reaches_the_guest_as_a_usb_cd(
     this_computer, qtbot, tmp_path: Path, monkeypatch, capfd
 ) -> None:
-    hub, model, conn = this_computer.hub, this_computer.model, this_computer.conn
     iso = make_iso(tmp_path)
     name = "nido-it-spice-usb"
     serial = tmp_path / "serial.log"
@@ -94,17 +91,9 @@ def test_a_disc_image_shared_from_the_menu_reaches_the_guest_as_a_usb_cd(
         usb_redirect=True,
         memory_mib=128,
     )
-    dom = conn.virconn.defineXML(xml)
-    qtbot.waitUntil(lambda: model.find_vm_by_name(name) is not None, timeout=5000)
-    dom.create()
-
-    vmw = VMWindow(hub, model, model.find_vm_by_name(name))
-    vmw.resize(1000, 720)
-    vmw.show()
+    vmw, _dom = start_in_vm_window(this_computer, qtbot, xml, serial)
     view = vmw.display
     try:
-        qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=TIMEOUT_MS)
-        qtbot.waitUntil(lambda: in_serial(serial, READY_MARKER), timeout=TIMEOUT_MS)
         session = view.canvas.session
         assert session.protocol == "spice"
         # The guest offers USB redirection: the console shows the menu's button.
