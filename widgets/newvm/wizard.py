@@ -17,7 +17,6 @@ import dataclasses
 import enum
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QSize, QTimer, Signal
@@ -30,29 +29,17 @@ from app.core.errors import ErrorKind, NidoError
 from app.core.inventory import VMInfo
 from app.core.newvm import Defaults, HostFacts, NewVMSpec, NICSpec, Problem
 from app.core.workers import WorkerPool
-from app.qt.display import spice_gi
 from app.qt.jobs import Op, call_in_gui
 from app.qt.models import VMTreeModel
 from widgets.error_dialog import show_error
 from widgets.icons import icon
 from widgets.newvm.common import field_problems
-
-if TYPE_CHECKING:
-    import libvirt
-
-    from app.core.accel import Accelerator
+from widgets.newvm.host_facts import host_facts
 
 log = logging.getLogger(__name__)
 
 CHECK_DELAY_MS = 120  # coalesce quick edits into one validation
 VM_APPEARS_MS = 10_000  # how long to wait for a created VM to reach the list
-
-
-def host_facts(virconn: libvirt.virConnect, accelerator: Accelerator | None) -> HostFacts:
-    """What the host offers, and whether Nido can show SPICE displays here, which decides
-    the new VM's display (blocking: libvirt calls, and GObject introspection loads)."""
-    host = newvm.gather_host_facts(virconn, accelerator=accelerator)
-    return dataclasses.replace(host, spice_display=spice_gi.available())
 
 
 class PageId(enum.IntEnum):
