@@ -124,12 +124,16 @@ def test_a_new_vm_window_opens_at_the_size_the_last_one_was_left(disks_env, qtbo
     first = VMWindow(hub, model, vm)
     assert first.size().toTuple() == DEFAULT_SIZE
     first.show()
-    first.resize(700, 500)
-    qtbot.waitUntil(lambda: first.size().toTuple() == (700, 500), timeout=2000)
+    # A size other than the default that the window can take (its content sets a minimum).
+    least = first.minimumSizeHint().expandedTo(first.minimumSize())
+    target = (max(least.width(), 600) + 57, max(least.height(), 400) + 31)
+    assert target != DEFAULT_SIZE
+    first.resize(*target)
+    qtbot.waitUntil(lambda: first.size().toTuple() == target, timeout=2000)
     first.close()
-    assert hub.settings.window_geometry[SIZE_KEY] == "700x500"
+    assert hub.settings.window_geometry[SIZE_KEY] == f"{target[0]}x{target[1]}"
     second = VMWindow(hub, model, vm)
-    assert second.size().toTuple() == (700, 500)
+    assert second.size().toTuple() == target
     second.close()
     for odd in ("", "700", "axb", "10x10", "99999x500"):
         assert remembered_size(odd) == DEFAULT_SIZE
