@@ -1,12 +1,18 @@
 """Helpers for console tests: an opener that hands out sockets whose server end the test
-plays, and a helper that greets the console's latest connection."""
+plays, a helper that greets the console's latest connection, a stand-in SPICE session for
+controller tests, and the teardown of a display controller."""
 
 from __future__ import annotations
 
 import threading
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QImage
+
 from app.core.errors import NidoError
+from app.qt.display.controller import DisplayController
 from app.qt.display.opener import DisplayEndpoint
+from app.qt.display.session import DisplaySession
 from tests.widgets.display.fakeserver import FakeServer
 from widgets.display.console import ConsoleView
 
@@ -45,3 +51,37 @@ def connect(qtbot, view: ConsoleView, opener: FakeOpener, calls: int = 1, **gree
     server = opener.latest()
     server.greet(64, 48, **greet)
     return server
+
+
+class StandInSpiceSession(DisplaySession):
+    """A SPICE session that shows a blank 640x480 picture and decides its fate in
+    :meth:`answer`, on the event loop's next turn (as a real server answers later)."""
+
+    protocol = "spice"
+    width = 640
+    height = 480
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._open = True
+        QTimer.singleShot(0, self.answer)
+
+    def answer(self) -> None:
+        """Override: emit ready, or close with a reason."""
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def image(self) -> QImage:
+        return QImage(640, 480, QImage.Format.Format_RGB32)
+
+    def close(self) -> None:
+        self._open = False
+
+
+def close_controller(qtbot, controller: DisplayController) -> None:
+    """Stop a controller and wait until Qt has deleted it."""
+    controller.stop()
+    with qtbot.waitSignal(controller.destroyed, timeout=2000):
+        controller.deleteLater()

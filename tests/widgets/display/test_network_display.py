@@ -8,42 +8,21 @@ from __future__ import annotations
 import socket
 import threading
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QImage
-
 from app.core.errors import ErrorKind, NidoError
 from app.qt.display.controller import DisplayController, DisplayState
 from app.qt.display.opener import SPICE, VNC, DisplayEndpoint
 from app.qt.display.session import DisplaySession
+from tests.widgets.display.consoles import StandInSpiceSession, close_controller
 
 DENIED = NidoError("SSH refused the login to server.", "ssh -W ...", ErrorKind.DENIED)
 
 
-class DroppedSession(DisplaySession):
+class DroppedSession(StandInSpiceSession):
     """A SPICE session whose channel hits end-of-file at once, as when ssh exits."""
 
-    protocol = "spice"
-    width = 640
-    height = 480
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._open = True
-        QTimer.singleShot(0, self._drop)
-
-    def _drop(self) -> None:
+    def answer(self) -> None:
         self._open = False
         self.closed.emit("the connection failed: incomplete link header")
-
-    @property
-    def is_open(self) -> bool:
-        return self._open
-
-    def image(self) -> QImage:
-        return QImage(640, 480, QImage.Format.Format_RGB32)
-
-    def close(self) -> None:
-        self._open = False
 
 
 def controller_with(env, explain) -> DisplayController:
@@ -52,12 +31,6 @@ def controller_with(env, explain) -> DisplayController:
 
     factories = {SPICE: lambda _endpoint, _password: DroppedSession()}
     return DisplayController(env.hub, env.vm_named("web"), opener=opener, factories=factories)
-
-
-def close(qtbot, controller: DisplayController) -> None:
-    controller.stop()
-    with qtbot.waitSignal(controller.destroyed, timeout=2000):
-        controller.deleteLater()
 
 
 def test_the_routes_reason_replaces_the_protocols(qtbot, env) -> None:
@@ -74,7 +47,7 @@ def test_the_routes_reason_replaces_the_protocols(qtbot, env) -> None:
         assert controller.state is DisplayState.RECONNECTING
         assert asked_on and asked_on[0] != threading.main_thread().name  # off the GUI thread
     finally:
-        close(qtbot, controller)
+        close_controller(qtbot, controller)
 
 
 def test_without_a_better_reason_the_protocols_is_kept(qtbot, env) -> None:
@@ -90,7 +63,7 @@ def test_without_a_better_reason_the_protocols_is_kept(qtbot, env) -> None:
         )
         assert controller.detail.startswith("The display closed:")
     finally:
-        close(qtbot, controller)
+        close_controller(qtbot, controller)
 
 
 def test_the_network_connect_runs_off_the_connections_lane(qtbot, env) -> None:
@@ -126,6 +99,6 @@ def test_the_network_connect_runs_off_the_connections_lane(qtbot, env) -> None:
         assert threads["connect"].startswith("display-net")
         assert made[0].sock is not None and made[0].connect is None
     finally:
-        close(qtbot, controller)
+        close_controller(qtbot, controller)
         for sock in [*peers, *(e.sock for e in made if e.sock is not None)]:
             sock.close()

@@ -7,54 +7,31 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QImage
-
 from app.qt.display import passwords
 from app.qt.display.controller import DisplayController, DisplayState
 from app.qt.display.opener import SPICE, DisplayEndpoint
-from app.qt.display.session import DisplaySession
+from tests.widgets.display.consoles import StandInSpiceSession, close_controller
 from tests.widgets.display.keyrings import drain_keyring
 
 RIGHT = "s3cret&"
 
 
-class RefusingSession(DisplaySession):
+class RefusingSession(StandInSpiceSession):
     """Stands in for SpiceSession against a server that wants ``RIGHT``."""
 
-    protocol = "spice"
     made: ClassVar[list[str | None]] = []
 
     def __init__(self, password: str | None) -> None:
-        super().__init__()
         self.made.append(password)
-        self._open = True
-        QTimer.singleShot(0, self._answer)
+        super().__init__()
 
-    def _answer(self) -> None:
-        if self.password_ok:
+    def answer(self) -> None:
+        if self.made[-1] == RIGHT:
             self.ready.emit()
         else:
             self._open = False
             self.auth_failed = True
             self.closed.emit("authentication failed")
-
-    @property
-    def password_ok(self) -> bool:
-        return self.made[-1] == RIGHT
-
-    width = 640
-    height = 480
-
-    @property
-    def is_open(self) -> bool:
-        return self._open
-
-    def image(self) -> QImage:
-        return QImage(640, 480, QImage.Format.Format_RGB32)
-
-    def close(self) -> None:
-        self._open = False
 
 
 def spice_controller(env, opened: list[int]) -> DisplayController:
@@ -66,12 +43,6 @@ def spice_controller(env, opened: list[int]) -> DisplayController:
 
     factories = {SPICE: lambda _endpoint, password: RefusingSession(password)}
     return DisplayController(env.hub, env.vm_named("web"), opener=opener, factories=factories)
-
-
-def close(qtbot, controller: DisplayController) -> None:
-    controller.stop()
-    with qtbot.waitSignal(controller.destroyed, timeout=2000):
-        controller.deleteLater()
 
 
 def test_a_refused_spice_connection_asks_and_the_answer_reconnects(
@@ -100,7 +71,7 @@ def test_a_refused_spice_connection_asks_and_the_answer_reconnects(
         drain_keyring()
         assert memory_keyring.entries == {}  # not asked to remember it
     finally:
-        close(qtbot, controller)
+        close_controller(qtbot, controller)
 
 
 def test_a_remembered_spice_password_is_tried_without_asking(qtbot, env, memory_keyring):
@@ -117,7 +88,7 @@ def test_a_remembered_spice_password_is_tried_without_asking(qtbot, env, memory_
         assert DisplayState.PASSWORD not in states  # the person was never asked
         assert len(opened) == 2
     finally:
-        close(qtbot, controller)
+        close_controller(qtbot, controller)
 
 
 def test_a_refused_remembered_spice_password_is_forgotten_then_the_answer_kept(
@@ -139,4 +110,4 @@ def test_a_refused_remembered_spice_password_is_forgotten_then_the_answer_kept(
         qtbot.waitUntil(lambda: memory_keyring.entries.get(key) == RIGHT, timeout=3000)
         assert RefusingSession.made == [None, "old", RIGHT]
     finally:
-        close(qtbot, controller)
+        close_controller(qtbot, controller)
