@@ -446,12 +446,12 @@ class DisplayController(QObject):
             self._evaluate()
 
     def _explain_closing(self, reason: str) -> None:
-        """Ask the route why the session ended (on the connection's workers: it may wait
-        a moment for ssh to exit), then retry with the better reason."""
+        """Ask the route why the session ended, then retry with the better reason. It may
+        wait a moment for ssh to exit, and needs no libvirt call: on the network pool, not
+        the connection's lane."""
         explain, self._explain = self._explain, None
-        conn = self.hub.connection(self.vm.conn_id)
         fallback = f"The display closed: {reason}."
-        if explain is None or conn is None:
+        if explain is None:
             self._schedule_retry(fallback)
             return
         self._set_state(DisplayState.RECONNECTING, fallback)
@@ -459,7 +459,7 @@ class DisplayController(QObject):
         Op(explain, what="find out why the display closed").success(
             lambda err: _deliver(self, "_explained", generation, (err, fallback))
         ).failure(lambda err: _deliver(self, "_explained", generation, (None, fallback))).run_on(
-            conn.workers
+            network_pool()
         )
 
     def _explained(self, generation: int, result: tuple[NidoError | None, str]) -> None:
