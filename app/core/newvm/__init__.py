@@ -47,7 +47,7 @@ from app.core.newvm.spec import (
 )
 from app.core.newvm.storage import DiskAction, StoragePlan, plan_storage
 from app.core.newvm.suggest import Defaults, Suggestion, choose_os, defaults
-from app.core.newvm.xmlbuild import DisplayPlan, build_domain, build_xml, plan_display, uses_spice
+from app.core.newvm.xmlbuild import DisplayPlan, build_domain, build_xml, plan_display
 
 __all__ = [
     "MAX_NICS",
@@ -93,6 +93,5 @@ __all__ = [
     "problems_for",
     "read_forwards",
     "unique_name",
-    "uses_spice",
     "validate",
 ]

@@ -64,7 +64,6 @@ __all__ = [
     "build_domain",
     "build_xml",
     "plan_display",
-    "uses_spice",
 ]
 
 FIRMWARE_FEATURES_SINCE = 7_002_000  # <os><firmware><feature> arrived in libvirt 7.2
@@ -206,14 +205,6 @@ def _interfaces(dom: Domain, spec: NewVMSpec, host: HostFacts, model: str) -> in
 USB_REDIRECT_SLOTS = 2
 
 
-def uses_spice(host: HostFacts, caps: DomainCaps | None) -> bool:
-    """Whether a new VM gets a SPICE display: Nido can show one here, and the hypervisor
-    offers it (its domain capabilities list it, when they list graphics at all)."""
-    if not host.spice_display:
-        return False
-    return caps is None or not caps.graphics_types or "spice" in caps.graphics_types
-
-
 @dataclass(frozen=True)
 class DisplayPlan:
     """The new VM's display, as :func:`build_domain` makes it (the summary says it)."""
@@ -224,15 +215,21 @@ class DisplayPlan:
 
 
 def plan_display(spec: NewVMSpec, host: HostFacts) -> DisplayPlan:
+    """The display :func:`build_domain` gives the VM of ``spec`` on ``host``."""
     osd = os_defaults(spec)
-    machine = spec.machine or osd.machine.value
-    if not uses_spice(host, host.caps_for(machine)):
+    return _display_plan(osd, host, host.caps_for(spec.machine or osd.machine.value))
+
+
+def _display_plan(osd: OSDefaults, host: HostFacts, caps: DomainCaps | None) -> DisplayPlan:
+    """SPICE where Nido can show it and the hypervisor offers it (its domain capabilities
+    list it, when they list graphics at all); VNC otherwise."""
+    offered = caps is None or not caps.graphics_types or "spice" in caps.graphics_types
+    if not (host.spice_display and offered):
         return DisplayPlan("vnc", agent=False, usb_slots=0)
-    legacy = _legacy(osd)
     return DisplayPlan(
         "spice",
         agent=_has_virtio(osd),
-        usb_slots=0 if legacy else USB_REDIRECT_SLOTS,  # they need the xHCI controller
+        usb_slots=0 if _legacy(osd) else USB_REDIRECT_SLOTS,  # they need the xHCI controller
     )
 
 
@@ -248,7 +245,7 @@ def _devices(
         dom.add_device(Controller(type="usb", model="qemu-xhci", ports=15))
         pcie += 1
     dom.add_device(Input(type="tablet", bus="usb"))
-    display = plan_display(spec, host)
+    display = _display_plan(osd, host, caps)
     graphics = Graphics(type=display.protocol)
     graphics.listen_type = "none"
     dom.add_device(graphics)
