@@ -179,10 +179,9 @@ class AgentLink:
         self.main = None
         self.connected = False
 
-    def set_connected(self, connected: bool, clipboard: bool | None = None) -> None:
-        """The agent is there or not; ``clipboard``: it has said it takes the clipboard
-        (None: as ``connected``)."""
-        takes = connected if clipboard is None else connected and clipboard
+    def set_connected(self, connected: bool, clipboard: bool) -> None:
+        """The agent is there or not; ``clipboard``: it has said it takes the clipboard."""
+        takes = connected and clipboard
         news = (connected and not self.connected) or (takes and not self.clipboard.agent)
         self.connected = connected
         self.clipboard.set_agent(takes)
