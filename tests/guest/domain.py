@@ -9,7 +9,9 @@ card with a VNC (or SPICE) server that listens nowhere (clients connect with
 first serial port logged to a file, optionally a virtio tablet (an absolute pointer;
 else the guest has only QEMU's PS/2 mouse, which it does not drive), and optionally the
 SPICE agent's channel (a virtio-serial port, where the guest runs its test agent), and
-optionally a USB controller with SPICE's USB redirection ports (instead of no USB).
+optionally a USB controller with SPICE's USB redirection ports (instead of no USB), and
+optionally a virtio GPU instead of the VGA card (the guest then shows a known pointer
+shape on it).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ _ACCELS = ("kvm", "qemu")
 
 #: The display servers a test guest can have.
 GRAPHICS = ("vnc", "spice")
+#: The video cards a test guest can have: QEMU's standard VGA (no cursor plane), or a
+#: virtio GPU, whose cursor plane QEMU's display servers pass on as the pointer shape.
+VIDEO = ("vga", "virtio")
 #: SPICE USB redirection ports (usbredir channels) a guest with ``usb_redirect`` has.
 USB_REDIRECT_PORTS = 2
 
@@ -50,7 +55,10 @@ def _devices(
     tablet: bool = False,
     spice_agent: bool = False,
     usb_redirect: bool = False,
+    video: str = "vga",
 ) -> str:
+    if video not in VIDEO:
+        raise ValueError(f"video must be one of {VIDEO}, not {video!r}")
     if usb_redirect:
         parts = ["    <controller type='usb' model='qemu-xhci'/>"]
         parts += ["    <redirdev bus='usb' type='spicevmc'/>"] * USB_REDIRECT_PORTS
@@ -75,7 +83,7 @@ def _devices(
     for kind in kinds:
         parts.append(_graphics(kind, listen, password))
     parts += [
-        "    <video>\n      <model type='vga' heads='1' primary='yes'/>\n    </video>",
+        f"    <video>\n      <model type='{video}' heads='1' primary='yes'/>\n    </video>",
         "    <memballoon model='none'/>",
     ]
     return "\n".join(parts)
@@ -121,6 +129,7 @@ def domain_xml(
     tablet: bool = False,
     spice_agent: bool = False,
     usb_redirect: bool = False,
+    video: str = "vga",
 ) -> str:
     """XML for ``guest`` booted directly from its kernel and initramfs. ``graphics`` may
     name several display servers (``("vnc", "spice")``). With ``listen`` they listen on
@@ -131,7 +140,8 @@ def domain_xml(
     (:func:`tests.guest.linux.agent_lines`). With ``usb_redirect`` (SPICE graphics only)
     it has a qemu-xhci USB controller and :data:`USB_REDIRECT_PORTS` SPICE USB redirection
     ports, and reports the USB devices it sees on the serial port
-    (:func:`tests.guest.linux.usb_events`)."""
+    (:func:`tests.guest.linux.usb_events`). With ``video="virtio"`` its video card is a
+    virtio GPU, on whose cursor plane it shows :data:`tests.guest.linux.CURSOR_SHAPE`."""
     kinds = (graphics,) if isinstance(graphics, str) else graphics or ()
     if spice_agent and "spice" not in kinds:
         raise ValueError("a SPICE agent needs SPICE graphics")
@@ -142,7 +152,9 @@ def domain_xml(
         f"    <initrd>{escape(str(guest.initrd))}</initrd>\n"
         f"    <cmdline>{escape(guest.cmdline)}</cmdline>"
     )
-    devices = _devices(serial_log, graphics, listen, password, tablet, spice_agent, usb_redirect)
+    devices = _devices(
+        serial_log, graphics, listen, password, tablet, spice_agent, usb_redirect, video
+    )
     return _domain(name, accel, memory_mib, os_extra, devices)
 
 

@@ -31,6 +31,13 @@ has_pci() {  # has_pci VENDOR:DEVICE...: whether the machine has one of these PC
 }
 
 load /lib/modules/load-order
+# A virtio GPU (PCI 1af4:1050): its driver, whose framebuffer then is the console, and the
+# test pointer shape on its cursor plane (nido-cursor says "nido-cursor shown" on the serial
+# port, then holds the cursor for the guest's life).
+if has_pci 0x1af4:0x1050; then
+    load /lib/modules/load-order-gpu
+    /bin/nido-cursor > /dev/ttyS0 2>&1 &
+fi
 # A stock kernel booted through its real-mode setup with vga=0x392 has a VESA framebuffer
 # already. One entered through PVH has none: bring up the bochs DRM driver for it.
 [ -c /dev/fb0 ] || load /lib/modules/load-order-display

@@ -22,6 +22,9 @@ happens, and it reaches its ready marker in seconds under TCG. Its ``/init``
   one, with the SPICE agent's port), loads its driver and starts a minimal SPICE agent
   (``spice_agent.c``, built static here with gcc) on that port, which reports on the
   serial port what the client sent it (see :func:`agent_lines`),
+- when the machine has a virtio GPU (``domain_xml(video="virtio")``), loads its driver and
+  shows :data:`CURSOR_SHAPE` on its cursor plane (``drm_cursor.c``, built static here),
+  which QEMU passes on as the display's pointer shape, for cursor tests,
 - when the machine has a qemu-xhci USB controller (``domain_xml(usb_redirect=True)``),
   loads the USB, USB storage and CD-ROM drivers and reports every USB device and SCSI
   disc that comes or goes on the serial port (see :func:`usb_events`), for USB
@@ -60,8 +63,33 @@ TABLET_MAX = 0x7FFF
 _HERE = Path(__file__).parent
 _INIT_TEMPLATE = _HERE / "guest_init.sh"
 _AGENT_SOURCE = _HERE / "spice_agent.c"
+_CURSOR_SOURCE = _HERE / "drm_cursor.c"
 #: The start of each serial line the guest's SPICE agent writes.
 AGENT_PREFIX = "nido-agent"
+#: What the guest's nido-cursor says on the serial port once its pointer shape is shown.
+CURSOR_MARKER = "nido-cursor shown"
+
+
+@dataclass(frozen=True)
+class CursorShape:
+    """The pointer shape ``drm_cursor.c`` shows: a square of four quadrants."""
+
+    side: int
+    hotspot: tuple[int, int]
+    #: Each quadrant's centre, and its colour there as (R, G, B, A), A 0 for transparent.
+    quadrants: tuple[tuple[tuple[int, int], tuple[int, int, int, int]], ...]
+
+
+CURSOR_SHAPE = CursorShape(
+    side=64,
+    hotspot=(5, 7),
+    quadrants=(
+        ((16, 16), (255, 0, 0, 255)),
+        ((48, 16), (0, 255, 0, 255)),
+        ((16, 48), (0, 0, 255, 255)),
+        ((48, 48), (0, 0, 0, 0)),
+    ),
+)
 #: The start of each serial line that reports a USB device or disc coming or going.
 USB_PREFIX = "nido-usb"
 
@@ -128,6 +156,12 @@ _TABLET_CONFIG: dict[str, str | None] = {
 _AGENT_CONFIG: dict[str, str | None] = {
     "CONFIG_VIRTIO_PCI": "virtio_pci",
     "CONFIG_VIRTIO_CONSOLE": "virtio_console",
+}
+#: The virtio GPU's driver, for the pointer shape tests; loaded by init only when the
+#: machine has one (PCI 1af4:1050, ``domain_xml(video="virtio")``).
+_GPU_CONFIG: dict[str, str | None] = {
+    "CONFIG_VIRTIO_PCI": "virtio_pci",
+    "CONFIG_DRM_VIRTIO_GPU": "virtio_gpu",
 }
 #: The USB host controller's drivers, with USB storage and the SCSI CD-ROM driver (a
 #: redirected stick or SPICE's emulated CD shows up as a disc); loaded by init only when
@@ -410,6 +444,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
             **_DISPLAY_CONFIG,
             **_TABLET_CONFIG,
             **_AGENT_CONFIG,
+            **_GPU_CONFIG,
             **_USB_CONFIG,
         }
         wanted = [m for m in needs.values() if m]
@@ -424,6 +459,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         ]
         agent = [ko for ko in pkg.load_order(_modules_for(config, _AGENT_CONFIG)) if ko not in base]
         usb = [ko for ko in pkg.load_order(_modules_for(config, _USB_CONFIG)) if ko not in base]
+        gpu = [ko for ko in pkg.load_order(_modules_for(config, _GPU_CONFIG)) if ko not in base]
 
         busybox = tmp / "busybox"
         deb = debs[busybox_pkg.name]
@@ -436,11 +472,12 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         archive.char_device("dev/console", 5, 1)
         archive.char_device("dev/null", 1, 3, 0o666)
         archive.file("bin/busybox", busybox.read_bytes(), 0o755)
-        archive.file("bin/nido-agent", _build_agent(tmp), 0o755)
+        archive.file("bin/nido-agent", _compile(_AGENT_SOURCE, tmp), 0o755)
+        archive.file("bin/nido-cursor", _compile(_CURSOR_SOURCE, tmp), 0o755)
         archive.symlink("bin/sh", "busybox")
         archive.file("init", init_script().encode(), 0o755)
         archive.file("share/pattern.gz", gzip.compress(colour_bars(), 9, mtime=0))
-        for ko in dict.fromkeys([*base, *display, *tablet, *agent, *usb]):
+        for ko in dict.fromkeys([*base, *display, *tablet, *agent, *gpu, *usb]):
             archive.file(f"lib/modules/{ko.name}", ko.read_bytes())
         archive.file("lib/modules/load-order", "".join(f"{ko.name}\n" for ko in base).encode())
         archive.file(
@@ -453,6 +490,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
             "lib/modules/load-order-agent", "".join(f"{ko.name}\n" for ko in agent).encode()
         )
         archive.file("lib/modules/load-order-usb", "".join(f"{ko.name}\n" for ko in usb).encode())
+        archive.file("lib/modules/load-order-gpu", "".join(f"{ko.name}\n" for ko in gpu).encode())
         archive.write_gzip(product / "initrd.gz")
 
         (product / "vmlinux").write_bytes(_vmlinux_from_bzimage(pkg.vmlinuz.read_bytes()))
@@ -469,6 +507,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
                     "tablet_modules": [ko.name for ko in tablet],
                     "agent_modules": [ko.name for ko in agent],
                     "usb_modules": [ko.name for ko in usb],
+                    "gpu_modules": [ko.name for ko in gpu],
                     "cmdlines": {str(boot): cmdline for boot, cmdline in _CMDLINES.items()},
                 },
                 indent=2,
@@ -476,12 +515,12 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         )
 
 
-def _build_agent(tmp: Path) -> bytes:
-    """The guest's SPICE agent, compiled static (the initramfs has no C library)."""
-    out = tmp / "nido-agent"
+def _compile(source: Path, tmp: Path) -> bytes:
+    """One of the guest's C programs, compiled static (the initramfs has no C library)."""
+    out = tmp / source.stem
     try:
         subprocess.run(
-            ["gcc", "-static", "-Os", "-s", "-Wall", "-o", str(out), str(_AGENT_SOURCE)],
+            ["gcc", "-static", "-Os", "-s", "-Wall", "-o", str(out), str(source)],
             check=True,
             capture_output=True,
             text=True,
@@ -490,7 +529,7 @@ def _build_agent(tmp: Path) -> bytes:
     except FileNotFoundError as exc:
         raise RuntimeError("building the test guest needs gcc (installers/debian-deps.sh)") from exc
     except subprocess.CalledProcessError as exc:
-        raise RuntimeError(f"compiling {_AGENT_SOURCE.name} failed:\n{exc.stderr}") from exc
+        raise RuntimeError(f"compiling {source.name} failed:\n{exc.stderr}") from exc
     return out.read_bytes()
 
 
@@ -499,7 +538,14 @@ def _product_key() -> tuple[str, debian.Package, debian.Package]:
     packages = debian.resolve_packages()
     kernel_pkg, busybox_pkg = packages["kernel"], packages["busybox"]
     recipe = cache.source_files_hash(
-        [_HERE / "linux.py", _HERE / "cpio.py", _HERE / "debian.py", _INIT_TEMPLATE, _AGENT_SOURCE]
+        [
+            _HERE / "linux.py",
+            _HERE / "cpio.py",
+            _HERE / "debian.py",
+            _INIT_TEMPLATE,
+            _AGENT_SOURCE,
+            _CURSOR_SOURCE,
+        ]
     )
     versions = f"{kernel_pkg.version}-bb{busybox_pkg.version}".replace(":", "_")
     return f"linux-{versions}-{recipe}", kernel_pkg, busybox_pkg

@@ -436,6 +436,12 @@ class DisplayCanvas(QWidget):
         self._apply_cursor()
 
     # -- cursor --------------------------------------------------------------------------
+    @property
+    def guest_cursor(self) -> CursorImage | None:
+        """The pointer shape the guest last set, at the guest's size; None before it set
+        one (the console then shows the desktop's own pointer)."""
+        return self._cursor if self._has_cursor_shape else None
+
     def _cursor_changed(self, cursor: CursorImage) -> None:
         self._cursor = cursor
         self._has_cursor_shape = True
