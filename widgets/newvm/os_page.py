@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,6 +25,22 @@ from widgets.newvm.common import HINT_COLOUR
 from widgets.newvm.wizard import NewVMWizard, Page
 
 OS_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def search_hint(catalogue: Sequence[OSInfo] | None, today: dt.date | None = None) -> str:
+    """The search field's placeholder, its examples short ids this catalogue has and shows
+    (the newest current Debian, Windows 11), so that typing one finds it."""
+    examples = ["debian12", "win11"]
+    if catalogue is not None:
+        today = today or dt.date.today()
+        shown = [i for i in catalogue if not i.is_eol(today) and not i.is_unknown_release]
+        debian = [i for i in shown if i.distro == "debian" and i.release_date]
+        newest = max(debian, key=lambda i: i.release_date, default=None)
+        ids = {i.short_id for i in shown}
+        examples = [e for e in (newest.short_id if newest else "", "win11") if e in ids]
+    if not examples:
+        return "Search: a name, version or short id"
+    return f"Search: a name, version or short id ({', '.join(examples)})"
 
 
 def os_words(info: OSInfo) -> str:
@@ -70,7 +87,7 @@ class OSPage(Page):
         row = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("osSearch")
-        self.search.setPlaceholderText("Search: a name, version or short id (debian12, win11)")
+        self.search.setPlaceholderText(search_hint(None))
         self.search.setClearButtonEnabled(True)
         self.eol = QCheckBox("Show releases past their end of life")
         self.eol.setObjectName("osShowEol")
@@ -132,8 +149,10 @@ class OSPage(Page):
             self.count.setText(f"The OS list is not available: {self.nv.catalogue_error.summary}")
         else:
             today = dt.date.today()
+            self.search.setPlaceholderText(search_hint(catalogue, today))
             current = self.nv.spec.os.id if self.nv.spec.os is not None else ""
-            hits = filter_catalogue(catalogue, self.search.text(), self.eol.isChecked(), today)
+            text, with_eol = self.search.text(), self.eol.isChecked()
+            hits = filter_catalogue(catalogue, text, with_eol, today)
             for info in hits:
                 text = info.name
                 if info.is_eol(today):
@@ -144,8 +163,19 @@ class OSPage(Page):
                 self.list.addItem(item)
                 if info.id == current:
                     self.list.setCurrentItem(item)
-            hidden = "" if self.eol.isChecked() else " (end-of-life releases hidden)"
-            self.count.setText(f"{len(hits)} of {len(catalogue)} operating systems{hidden}")
+            if hits or not text.strip():
+                hidden = "" if with_eol else " (end-of-life releases hidden)"
+                self.count.setText(f"{len(hits)} of {len(catalogue)} operating systems{hidden}")
+            elif not with_eol and filter_catalogue(catalogue, text, True, today):
+                self.count.setText(
+                    f"No current release matches “{text.strip()}”, but some past their end of "
+                    "life do: tick “Show releases past their end of life”."
+                )
+            else:
+                self.count.setText(
+                    f"Nido's OS list knows nothing matching “{text.strip()}”. For a release "
+                    "newer than the list, pick the newest one of its family, or Generic Linux."
+                )
         self.list.blockSignals(False)
 
     def _picked(self, item: QListWidgetItem | None, _previous: object = None) -> None:

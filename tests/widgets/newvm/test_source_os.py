@@ -315,3 +315,27 @@ def test_the_os_search_needs_no_database_lock(made_wizard, qtbot, isos, db) -> N
         holder.join(30.0)
     assert names[0] == "Microsoft Windows 11"
     assert outcome == [True]  # still held when the list was filled
+
+
+def test_a_search_that_finds_nothing_says_what_to_do(made_wizard, qtbot, isos) -> None:
+    wizard = made_wizard()
+    set_iso(qtbot, wizard, isos["unknown"])
+    go_to(qtbot, wizard, PageId.OS)
+    page = wizard.os_page
+    # The placeholder's examples are short ids this OS list has and shows.
+    hint = page.search.placeholderText()
+    examples = hint[hint.index("(") + 1 : hint.index(")")].split(", ")
+    assert examples and "win11" in examples
+    for short_id in examples:
+        page.search.setText(short_id)
+        assert page.list.count() >= 1, short_id
+        assert page.list.item(0).toolTip().endswith(f"· {short_id}")  # the full id first
+    # Only end-of-life releases match: the count says how to show them.
+    page.search.setText("debian 6")
+    assert page.list.count() == 0
+    assert "past their end of life" in page.count.text()
+    # Nothing at all matches (a release newer than the list, say): what to pick instead.
+    page.search.setText("debian 99")
+    assert page.list.count() == 0
+    assert "Generic Linux" in page.count.text()
+    assert "“debian 99”" in page.count.text()
