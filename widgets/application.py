@@ -18,6 +18,7 @@ from app.core import uris
 from app.core.connection import Connection, ConnectionSpec
 from app.core.errors import from_exception
 from app.core.inventory import VMInfo
+from app.core.vmstate import Action
 from app.qt import collector, jobs
 from app.qt.bridge import ConnectionHub
 from app.qt.models import VMTreeModel, only_live_roles
@@ -141,25 +142,40 @@ class Nido(QObject):
                 self.hub.save()
             mode = choice.value
         if guests and mode == "shutdown":
-            self._shutdown_flow = quit_flow.GuestShutdown(self.hub, self.model, guests, self.window)
-            self._shutdown_flow.finished.connect(self._after_guest_shutdown)
-            self._shutdown_flow.start()
+            self._run_guest_flow(guests, Action.SHUTDOWN)
             return
         self.quit()
 
     def _after_guest_shutdown(self, all_off: bool) -> None:
         flow, self._shutdown_flow = self._shutdown_flow, None
-        if not all_off and flow is not None and flow.remaining():
-            answer = QMessageBox.question(
-                self.window,
-                "Quit Nido",
-                "Some guests are still running. Quit anyway and leave them running?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
+        left = flow.remaining() if flow is not None and not all_off else []
+        if left:
+            if flow.action is Action.FORCE_OFF:  # even pulling the plug did not do it
+                answer = QMessageBox.question(
+                    self.window,
+                    "Quit Nido",
+                    f"{quit_flow.guest_names(left, 4)} could not be turned off. "
+                    "Quit anyway and leave them running?",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                    QMessageBox.StandardButton.Cancel,
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    return
+            else:
+                choice = quit_flow.ask_about_stragglers(self.window, left)
+                if choice is quit_flow.Stragglers.CANCEL:
+                    return
+                if choice is quit_flow.Stragglers.FORCE_OFF:
+                    self._run_guest_flow(left, Action.FORCE_OFF)
+                    return
         self.quit()
+
+    def _run_guest_flow(self, guests: list[VMInfo], action: Action) -> None:
+        self._shutdown_flow = quit_flow.GuestShutdown(
+            self.hub, self.model, guests, self.window, action
+        )
+        self._shutdown_flow.finished.connect(self._after_guest_shutdown)
+        self._shutdown_flow.start()
 
     def quit(self) -> None:
         self.window.quitting = True

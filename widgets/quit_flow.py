@@ -9,10 +9,11 @@ chooses: leave them running, shut them down now, or not quit after all.
 from __future__ import annotations
 
 import enum
+import math
 import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QCheckBox, QMessageBox, QProgressBar, QProgressDialog, QWidget
 
 from app.core import uris, vmops
 from app.core.inventory import VMInfo
@@ -22,6 +23,8 @@ from app.qt.jobs import Op
 from app.qt.models import VMTreeModel
 
 SHUTDOWN_WAIT_S = 90
+#: A forced power-off takes QEMU a moment; past this, something is wrong with the host.
+FORCE_OFF_WAIT_S = 20
 
 
 class Choice(enum.Enum):
@@ -35,15 +38,56 @@ def running_embedded_guests(hub: ConnectionHub, model: VMTreeModel) -> list[VMIn
     return [vm for vm in model.all_vms() if vm.conn_id in embedded and vm.status.active]
 
 
+def guest_names(guests: list[VMInfo], most: int) -> str:
+    """“a”, “b” and 2 more: at most ``most`` names."""
+    names = ", ".join(f"“{vm.display_name}”" for vm in guests[:most])
+    if len(guests) > most:
+        names += f" and {len(guests) - most} more"
+    return names
+
+
+class Stragglers(enum.Enum):
+    """What to do with guests that did not shut down when asked."""
+
+    LEAVE = "leave"
+    FORCE_OFF = "force_off"
+    CANCEL = "cancel"
+
+
+def ask_about_stragglers(parent: QWidget, guests: list[VMInfo]) -> Stragglers:
+    """Guests did not stop within the wait: leave them running, pull their plug, or stay."""
+    box = QMessageBox(parent)
+    box.setObjectName("stragglersQuestion")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Quit Nido")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(f"{guest_names(guests, 4)} did not shut down.")
+    box.setInformativeText(
+        "The guest may be busy, or ignore the shutdown request (an install disc's menu "
+        "does). Leave it running, or force it off: that is like pulling the plug, and what "
+        "it has not saved is lost."
+    )
+    leave = box.addButton("Leave Running and Quit", QMessageBox.ButtonRole.AcceptRole)
+    force = box.addButton("Force Off and Quit", QMessageBox.ButtonRole.DestructiveRole)
+    force.setObjectName("forceOffGuests")
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(leave)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is leave:
+        return Stragglers.LEAVE
+    if clicked is force:
+        return Stragglers.FORCE_OFF
+    return Stragglers.CANCEL
+
+
 def ask(parent: QWidget, guests: list[VMInfo]) -> tuple[Choice, bool]:
     """The question, and whether to remember the answer."""
     box = QMessageBox(parent)
     box.setObjectName("quitQuestion")
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Quit Nido")
-    names = ", ".join(f"“{vm.display_name}”" for vm in guests[:4])
-    if len(guests) > 4:
-        names += f" and {len(guests) - 4} more"
+    names = guest_names(guests, 4)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(
         f"{len(guests)} guest{'s are' if len(guests) > 1 else ' is'} still running: {names}."
@@ -76,16 +120,28 @@ class GuestShutdown(QObject):
     finished = Signal(bool)  # True: all off; False: cancelled or timed out
 
     def __init__(
-        self, hub: ConnectionHub, model: VMTreeModel, guests: list[VMInfo], parent: QWidget
+        self,
+        hub: ConnectionHub,
+        model: VMTreeModel,
+        guests: list[VMInfo],
+        parent: QWidget,
+        action: Action = Action.SHUTDOWN,
     ) -> None:
         super().__init__(parent)
         self.hub = hub
         self.model = model
         self.keys = [vm.key for vm in guests]
         self.parent_widget = parent
+        self.action = action
+        self._verb = "shut down" if action is Action.SHUTDOWN else "turn off"
+        self._wait_s = SHUTDOWN_WAIT_S if action is Action.SHUTDOWN else FORCE_OFF_WAIT_S
         self.progress = QProgressDialog(
-            "Asking the guests to shut down…", "Stop Waiting", 0, len(guests), parent
+            f"Asking the guests to {self._verb}…", "Stop Waiting", 0, len(guests), parent
         )
+        bar = QProgressBar()
+        bar.setFormat("%v of %m off")  # a count of guests, not a percentage of anything
+        self.progress.setBar(bar)
+        self.progress.setRange(0, len(guests))  # the new bar came with 0 to 100
         self.progress.setObjectName("shutdownProgress")
         self.progress.setWindowTitle("Quit Nido")
         self.progress.setMinimumDuration(0)
@@ -102,11 +158,12 @@ class GuestShutdown(QObject):
             if conn is None or conn.virconn is None:
                 continue
             Op(
-                vmops.run_action, conn.virconn, uuid, Action.SHUTDOWN, what="shut down a guest"
+                vmops.run_action, conn.virconn, uuid, self.action, what=f"{self._verb} a guest"
             ).failure(
                 lambda _err: None  # already off, or no ACPI: the wait below covers it
             ).owned_by(self).run_on(conn.workers)
-        self._deadline = time.monotonic() + SHUTDOWN_WAIT_S
+        self._deadline = time.monotonic() + self._wait_s
+        self.progress.setValue(0)
         self.progress.show()
         self._timer.start()
 
@@ -121,11 +178,15 @@ class GuestShutdown(QObject):
     def _check(self) -> None:
         left = self.remaining()
         self.progress.setValue(len(self.keys) - len(left))
-        self.progress.setLabelText(
-            "Waiting for " + ", ".join(f"“{vm.display_name}”" for vm in left[:3]) + " to shut down…"
-            if left
-            else "All guests are off."
-        )
+        if left:
+            wait = max(0, math.ceil(self._deadline - time.monotonic()))
+            text = (
+                f"Waiting for {guest_names(left, 3)} to {self._verb}…\n"
+                f"Nido stops waiting in {wait} s."
+            )
+        else:
+            text = "All guests are off."
+        self.progress.setLabelText(text)
         if not left:
             self._finish(True)
         elif time.monotonic() > self._deadline:
