@@ -175,7 +175,7 @@ class VMWindow(QMainWindow):
         conn = self.hub.connection(vm.conn_id)
         host = conn.spec.label if conn else ""
         if conn and conn.accelerator:
-            host += f" ({conn.accelerator.label})"
+            host += f" · {conn.accelerator.label}"
         values = {
             "Name": vm.name,
             "Operating system": vm.os_name or "Unknown",
