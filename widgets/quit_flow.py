@@ -62,10 +62,12 @@ def ask_about_stragglers(parent: QWidget, guests: list[VMInfo]) -> Stragglers:
     box.setWindowTitle("Quit Nido")
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(f"{guest_names(guests, 4)} did not shut down.")
+    one = len(guests) == 1
+    it, guest, has = ("it", "The guest", "it has") if one else ("them", "A guest", "they have")
     box.setInformativeText(
-        "The guest may be busy, or ignore the shutdown request (an install disc's menu "
-        "does). Leave it running, or force it off: that is like pulling the plug, and what "
-        "it has not saved is lost."
+        f"{guest} may be busy, or ignore the shutdown request (an install disc's menu does). "
+        f"Leave {it} running, or force {it} off: that is like pulling the plug, and what "
+        f"{has} not saved is lost."
     )
     leave = box.addButton("Leave Running and Quit", QMessageBox.ButtonRole.AcceptRole)
     force = box.addButton("Force Off and Quit", QMessageBox.ButtonRole.DestructiveRole)
