@@ -14,7 +14,12 @@
  *   nido-agent host-text HEX             the host's text, as hex of its UTF-8 bytes
  *   nido-agent host-request              the host asked for the guest's text
  *   nido-agent host-release              the host dropped its clipboard
+ *   nido-agent file-start ID NAME SIZE   the host began sending a file (saved in /tmp)
+ *   nido-agent file-done ID NAME SIZE FNV  all of it came; FNV: FNV-1a 32 of its bytes, hex
+ *   nido-agent file-status ID RESULT     the host ended a transfer (1: cancelled, 2: error)
  *
+ * Files whose name starts with "slow-" are taken at about 256 KiB/s (a pause after each
+ * data message, as long as its size asks), so that a test can cancel one half-way.
  * Having received the host's text T, the agent copies "guest-got:" T in the guest (it
  * grabs the clipboard for UTF-8 text and answers the host's request with it), so one test
  * drives both directions.
@@ -43,7 +48,11 @@ enum {
     CLIPBOARD_GRAB = 7,
     CLIPBOARD_REQUEST = 8,
     CLIPBOARD_RELEASE = 9,
+    FILE_XFER_START = 10,
+    FILE_XFER_STATUS = 11,
+    FILE_XFER_DATA = 12,
 };
+enum { XFER_CAN_SEND_DATA = 0, XFER_CANCELLED = 1, XFER_ERROR = 2, XFER_SUCCESS = 3 };
 enum { CAP_MONITORS_CONFIG = 1, CAP_REPLY = 2, CAP_CLIPBOARD_BY_DEMAND = 5 };
 enum { UTF8_TEXT = 1, REPLY_SUCCESS = 0 };
 enum { MAX_MESSAGE = 1 << 20, MAX_TEXT = 4096 };
@@ -51,6 +60,16 @@ enum { MAX_MESSAGE = 1 << 20, MAX_TEXT = 4096 };
 static const char GOT[] = "guest-got:";
 
 static int port;
+
+/* The one file transfer at a time this agent takes. */
+static struct {
+    uint32_t id;
+    int fd; /* -1: none */
+    char name[128];
+    uint64_t size, got;
+    uint32_t fnv;
+    int slow;
+} xfer = {.fd = -1};
 static unsigned char guest_text[sizeof GOT + MAX_TEXT];
 static size_t guest_len;
 
@@ -78,10 +97,10 @@ static void say(const char *format, ...)
     va_end(args);
 }
 
-static void write_all(const unsigned char *p, size_t n)
+static void write_all_to(int fd, const unsigned char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t done = write(port, p, n);
+        ssize_t done = write(fd, p, n);
         if (done < 0 && errno == EINTR)
             continue;
         if (done <= 0) {
@@ -91,6 +110,11 @@ static void write_all(const unsigned char *p, size_t n)
         p += done;
         n -= (size_t)done;
     }
+}
+
+static void write_all(const unsigned char *p, size_t n)
+{
+    write_all_to(port, p, n);
 }
 
 static void read_all(unsigned char *p, size_t n)
@@ -190,6 +214,102 @@ static void host_text(const unsigned char *data, uint32_t size)
     send_u32s(CLIPBOARD_GRAB, UTF8_TEXT, 0, 1); /* the guest copies */
 }
 
+/* "name=" or "size=" of the start message's key file, into out (NUL-terminated). */
+static int key(const unsigned char *data, uint32_t size, const char *want, char *out, size_t room)
+{
+    size_t wlen = strlen(want), at = 0;
+
+    while (at < size) {
+        size_t end = at;
+        while (end < size && data[end] != '\n')
+            end++;
+        if (end - at > wlen && memcmp(data + at, want, wlen) == 0) {
+            size_t n = end - at - wlen < room - 1 ? end - at - wlen : room - 1;
+            memcpy(out, data + at + wlen, n);
+            out[n] = 0;
+            return 1;
+        }
+        at = end + 1;
+    }
+    return 0;
+}
+
+static void file_start(const unsigned char *data, uint32_t size)
+{
+    char path[160], length[32];
+    uint32_t id;
+
+    if (size < 4)
+        return;
+    id = get32(data);
+    if (xfer.fd >= 0 || !key(data + 4, size - 4, "name=", xfer.name, sizeof xfer.name)
+        || !key(data + 4, size - 4, "size=", length, sizeof length) || strchr(xfer.name, '/')) {
+        send_u32s(FILE_XFER_STATUS, id, XFER_ERROR, 2);
+        return;
+    }
+    snprintf(path, sizeof path, "/tmp/%s", xfer.name);
+    xfer.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (xfer.fd < 0) {
+        send_u32s(FILE_XFER_STATUS, id, XFER_ERROR, 2);
+        return;
+    }
+    xfer.id = id;
+    xfer.size = strtoull(length, NULL, 10);
+    xfer.got = 0;
+    xfer.fnv = 2166136261u;
+    xfer.slow = strncmp(xfer.name, "slow-", 5) == 0;
+    say("file-start %u %s %llu", id, xfer.name, (unsigned long long)xfer.size);
+    send_u32s(FILE_XFER_STATUS, id, XFER_CAN_SEND_DATA, 2);
+}
+
+static void file_end(void)
+{
+    close(xfer.fd);
+    xfer.fd = -1;
+}
+
+static void file_data(const unsigned char *data, uint32_t size)
+{
+    uint64_t n;
+    uint32_t i;
+
+    if (size < 12 || xfer.fd < 0 || get32(data) != xfer.id)
+        return;
+    n = (uint64_t)get32(data + 4) | (uint64_t)get32(data + 8) << 32;
+    if (n > size - 12 || xfer.got + n > xfer.size) {
+        say("file-data out of bounds");
+        file_end();
+        send_u32s(FILE_XFER_STATUS, xfer.id, XFER_ERROR, 2);
+        return;
+    }
+    write_all_to(xfer.fd, data + 12, (size_t)n);
+    for (i = 0; i < n; i++)
+        xfer.fnv = (xfer.fnv ^ data[12 + i]) * 16777619u;
+    xfer.got += n;
+    if (xfer.slow) /* 256 KiB/s, whatever the size of the messages */
+        usleep((useconds_t)(n * 1000000 / (256 * 1024)));
+    if (xfer.got == xfer.size) {
+        file_end();
+        say("file-done %u %s %llu %08x", xfer.id, xfer.name, (unsigned long long)xfer.size,
+            xfer.fnv);
+        send_u32s(FILE_XFER_STATUS, xfer.id, XFER_SUCCESS, 2);
+    }
+}
+
+static void file_status(const unsigned char *data, uint32_t size)
+{
+    char path[160];
+
+    if (size < 8)
+        return;
+    say("file-status %u %u", get32(data), get32(data + 4));
+    if (xfer.fd >= 0 && get32(data) == xfer.id) {
+        file_end();
+        snprintf(path, sizeof path, "/tmp/%s", xfer.name);
+        unlink(path); /* a transfer that did not finish leaves nothing behind */
+    }
+}
+
 static void handle(uint32_t type, const unsigned char *data, uint32_t size)
 {
     switch (type) {
@@ -218,6 +338,15 @@ static void handle(uint32_t type, const unsigned char *data, uint32_t size)
     }
     case CLIPBOARD_RELEASE:
         say("host-release");
+        break;
+    case FILE_XFER_START:
+        file_start(data, size);
+        break;
+    case FILE_XFER_DATA:
+        file_data(data, size);
+        break;
+    case FILE_XFER_STATUS:
+        file_status(data, size);
         break;
     default:
         say("message %u of %u bytes", type, size);

@@ -26,6 +26,9 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QGuiApplication,
     QKeyEvent,
     QMouseEvent,
@@ -54,6 +57,9 @@ class DisplayCanvas(QWidget):
 
     #: bool: keyboard (and pointer) grabbed
     grabChanged = Signal(bool)
+    #: list[str]: local files dropped on the display (taken only while
+    #: :meth:`set_accepts_files` is on)
+    filesDropped = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -197,6 +203,41 @@ class DisplayCanvas(QWidget):
             else:
                 tx, ty, _, _ = pl.to_widget(gx, gy, gw, gh)
                 painter.drawImage(QPointF(tx, ty), image, QRect(gx, gy, gw, gh))
+
+    # -- dropped files -------------------------------------------------------------------
+    def set_accepts_files(self, on: bool) -> None:
+        """Take files dropped on the display (while the session can send them on)."""
+        self.setAcceptDrops(on)
+
+    @staticmethod
+    def _dropped_files(event: QDropEvent) -> list[str]:
+        """The local files a drag carries; empty if it carries anything else as well."""
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        urls = mime.urls()
+        if not urls or not all(u.isLocalFile() for u in urls):
+            return []
+        return [u.toLocalFile() for u in urls]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.acceptDrops() and self._dropped_files(event):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self.dragEnterEvent(event)  # type: ignore[arg-type]
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._dropped_files(event) if self.acceptDrops() else []
+        if not paths:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.filesDropped.emit(paths)
 
     # -- keyboard ------------------------------------------------------------------------
     @property

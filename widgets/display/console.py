@@ -36,10 +36,11 @@ from app.core.settings import MAX_CUSTOM_KEYS
 from app.qt.bridge import ConnectionHub
 from app.qt.display.controller import DisplayController, DisplayState, Opener
 from app.qt.display.opener import open_display
-from widgets.display import custom_keys, keys
+from widgets.display import custom_keys, keys, send_files
 from widgets.display.canvas import DisplayCanvas
 from widgets.display.geometry import Scaling
 from widgets.display.overlay import DisplayOverlay
+from widgets.display.send_files import SendFilesBar
 from widgets.display.usb_menu import UsbMenu
 
 log = logging.getLogger(__name__)
@@ -133,11 +134,15 @@ class ConsoleView(QWidget):
         self.away.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(self.away)
         layout.addWidget(self.stack, 1)
+        self.files_bar.lie_over(self.area)
 
         self._fullscreen: FullscreenWindow | None = None
         self.controller.stateChanged.connect(self._state_changed)
         self.controller.sessionChanged.connect(self.canvas.set_session)
         self.controller.sessionChanged.connect(self.usb_menu.set_session)
+        self.controller.sessionChanged.connect(self.files_bar.set_session)
+        self.files_bar.availableChanged.connect(self.canvas.set_accepts_files)
+        self.canvas.filesDropped.connect(self.files_bar.send)
         # The guest's resolution follows the view where the protocol can ask (SPICE).
         self.controller.sessionChanged.connect(lambda _s: self._offer_size(*self.area.view_size()))
         self.area.viewResized.connect(self._offer_size)
@@ -209,6 +214,14 @@ class ConsoleView(QWidget):
         self.usb_tool = tb.addWidget(self.usb_button)
         self.usb_tool.setVisible(False)
         self.usb_menu.availableChanged.connect(self.usb_tool.setVisible)
+        # Files into the guest: shown only while its SPICE agent takes them.
+        self.files_bar = SendFilesBar(self)
+        self.files_action = tb.addAction(send_files.TITLE)
+        self.files_action.setObjectName("displaySendFiles")
+        self.files_action.setToolTip("Send files to the guest (or drop them on the display)")
+        self.files_action.triggered.connect(self.files_bar.ask)
+        self.files_action.setVisible(False)
+        self.files_bar.availableChanged.connect(self.files_action.setVisible)
         self.screenshot_action = tb.addAction("Screenshot…")
         self.screenshot_action.setObjectName("displayScreenshot")
         self.screenshot_action.triggered.connect(self._ask_screenshot)
@@ -451,6 +464,7 @@ class FullscreenWindow(QWidget):
         self.usb_tool = self.bar.addWidget(usb_button)
         self.usb_tool.setVisible(console.usb_tool.isVisible())
         console.usb_menu.availableChanged.connect(self.usb_tool.setVisible)
+        self.bar.addAction(console.files_action)  # shown while the console shows it
         self.bar.addAction(console.screenshot_action)
         self.leave_action = self.bar.addAction("Leave Fullscreen")
         self.leave_action.setObjectName("leaveFullscreen")

@@ -38,6 +38,7 @@ from app.core.errors import NidoError
 from app.qt.display.opener import SPICE, DisplayEndpoint
 from app.qt.display.session import CursorImage, DisplaySession, coalesce_damage
 from app.qt.display.spice_agent import AgentLink
+from app.qt.display.spice_files import FileSender
 from app.qt.display.spice_gi import FdRequest, fd_request_on, load, view_at
 from app.qt.display.spice_input import InputRouter, PacedInput
 from app.qt.display.spice_usb import UsbRedirection
@@ -97,6 +98,8 @@ class SpiceSession(DisplaySession):
         self.inputs = InputRouter()
         self._paced = PacedInput(self.inputs, self)
         self.agent = AgentLink(self)
+        #: Files sent into the guest through its agent.
+        self.files = FileSender(self._G, self)
         #: USB redirection, once the guest offers a channel for it (None before, and after).
         self.usb: UsbRedirection | None = None
         self._absolute = False
@@ -184,6 +187,7 @@ class SpiceSession(DisplaySession):
         self._handlers.clear()
         self.inputs.attach(None)
         self.agent.detach()
+        self.files.detach()
         usb, self.usb = self.usb, None
         if usb is not None:
             usb.close()
@@ -209,6 +213,9 @@ class SpiceSession(DisplaySession):
             self._main = channel
             self._on(channel, "notify::mouse-mode", self._mouse_mode)
             self.agent.attach(channel, self._on)
+            self.files.attach(channel, self._on)
+            self._on(channel, "notify::agent-connected", self._agent_changed)
+            self._on(channel, "main-agent-update", self._agent_changed)
         elif isinstance(channel, S.DisplayChannel):
             if channel.props.channel_id == 0 and self._display is None:
                 self._display = channel
@@ -325,6 +332,9 @@ class SpiceSession(DisplaySession):
 
     def _cursor_hide(self, _ch: Any) -> None:
         self.cursorChanged.emit(CursorImage(None))
+
+    def _agent_changed(self, main: Any, *_args: Any) -> None:
+        self.files.set_agent(bool(main.props.agent_connected))
 
     def _mouse_mode(self, main: Any, _pspec: Any) -> None:
         absolute = main.props.mouse_mode == _CLIENT_MOUSE
