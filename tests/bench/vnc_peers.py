@@ -57,10 +57,13 @@ while open_:
             data = b""
         if not data:
             open_ = False; break
-        if s is client:
-            server.sendall(data); buf += data; parse()
-        else:
-            client.sendall(data)
+        try:  # the far side may have closed meanwhile: that ends the relay too
+            if s is client:
+                server.sendall(data); buf += data; parse()
+            else:
+                client.sendall(data)
+        except ConnectionError:
+            open_ = False; break
 print(json.dumps(stamps), flush=True)
 """
 
