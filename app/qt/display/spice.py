@@ -187,7 +187,7 @@ class SpiceSession(DisplaySession):
         self._handlers.clear()
         self.inputs.attach(None)
         self.agent.detach()
-        self.files.detach()
+        self.files.detach(reason)
         usb, self.usb = self.usb, None
         if usb is not None:
             usb.close()

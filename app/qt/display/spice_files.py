@@ -100,13 +100,18 @@ class FileSender(QObject):
             self._available = takes
             self.availableChanged.emit(takes)
 
-    def detach(self) -> None:
-        """The session closed: whatever is under way is cancelled."""
+    def detach(self, reason: str = "") -> None:
+        """The session closed, by this side (``reason`` empty: what was under way counts
+        as cancelled, the person closed it) or because the connection ended (``reason``
+        says why: it failed)."""
         for cancellable in self._cancellables:
             cancellable.cancel()
         self._cancellables.clear()
         for transfer in list(self.transfers):
-            self._end(transfer, TransferState.FAILED, "the display connection closed")
+            if reason:
+                self._end(transfer, TransferState.FAILED, reason)
+            else:
+                self._end(transfer, TransferState.CANCELLED)
         self._main = None
         if self._available:
             self._available = False
