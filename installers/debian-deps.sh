@@ -11,6 +11,7 @@ qemu-system-x86 qemu-utils
 libvirt-daemon-system libvirt-clients libvirt-dev pkg-config gcc
 ovmf swtpm swtpm-tools
 gir1.2-spiceclientglib-2.0 gir1.2-libosinfo-1.0 osinfo-db
+gir1.2-gstreamer-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 libgirepository1.0-dev libcairo2-dev gobject-introspection python3-dev python3-venv
 libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1

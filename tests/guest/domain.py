@@ -11,7 +11,7 @@ else the guest has only QEMU's PS/2 mouse, which it does not drive), and optiona
 SPICE agent's channel (a virtio-serial port, where the guest runs its test agent), and
 optionally a USB controller with SPICE's USB redirection ports (instead of no USB), and
 optionally a virtio GPU instead of the VGA card (the guest then shows a known pointer
-shape on it).
+shape on it), and optionally an HD Audio card (the guest then plays noise on it).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def _devices(
     spice_agent: bool = False,
     usb_redirect: bool = False,
     video: str = "vga",
+    sound: bool = False,
 ) -> str:
     if video not in VIDEO:
         raise ValueError(f"video must be one of {VIDEO}, not {video!r}")
@@ -66,6 +67,8 @@ def _devices(
         parts = ["    <controller type='usb' model='none'/>"]
     if tablet:
         parts.append("    <input type='tablet' bus='virtio'/>")
+    if sound:  # libvirt gives it the display's audio back-end (SPICE's, with SPICE)
+        parts.append("    <sound model='ich6'/>")
     if spice_agent:  # libvirt adds the virtio-serial controller
         parts.append(
             "    <channel type='spicevmc'>\n"
@@ -130,6 +133,7 @@ def domain_xml(
     spice_agent: bool = False,
     usb_redirect: bool = False,
     video: str = "vga",
+    sound: bool = False,
 ) -> str:
     """XML for ``guest`` booted directly from its kernel and initramfs. ``graphics`` may
     name several display servers (``("vnc", "spice")``). With ``listen`` they listen on
@@ -141,7 +145,8 @@ def domain_xml(
     it has a qemu-xhci USB controller and :data:`USB_REDIRECT_PORTS` SPICE USB redirection
     ports, and reports the USB devices it sees on the serial port
     (:func:`tests.guest.linux.usb_events`). With ``video="virtio"`` its video card is a
-    virtio GPU, on whose cursor plane it shows :data:`tests.guest.linux.CURSOR_SHAPE`."""
+    virtio GPU, on whose cursor plane it shows :data:`tests.guest.linux.CURSOR_SHAPE`.
+    With ``sound`` it has an HD Audio card, on which it plays noise without pause."""
     kinds = (graphics,) if isinstance(graphics, str) else graphics or ()
     if spice_agent and "spice" not in kinds:
         raise ValueError("a SPICE agent needs SPICE graphics")
@@ -153,7 +158,7 @@ def domain_xml(
         f"    <cmdline>{escape(guest.cmdline)}</cmdline>"
     )
     devices = _devices(
-        serial_log, graphics, listen, password, tablet, spice_agent, usb_redirect, video
+        serial_log, graphics, listen, password, tablet, spice_agent, usb_redirect, video, sound
     )
     return _domain(name, accel, memory_mib, os_extra, devices)
 

@@ -38,6 +38,20 @@ if has_pci 0x1af4:0x1050; then
     load /lib/modules/load-order-gpu
     /bin/nido-cursor > /dev/ttyS0 2>&1 &
 fi
+# An ICH6 or ICH9 HD Audio controller (PCI 8086:2668, 8086:293e): its driver, then noise
+# on it for ever (8 kHz, 8-bit mono: /dev/dsp's defaults), for the display's sound tests.
+if has_pci 0x8086:0x2668 0x8086:0x293e; then
+    load /lib/modules/load-order-audio
+    (
+        for _ in $(seq 50); do [ -c /dev/dsp ] && break; sleep 0.1; done
+        if head -c 800 /dev/urandom > /dev/dsp; then
+            say "@SOUND_MARKER@"
+            while :; do head -c 8000 /dev/urandom; done > /dev/dsp
+        else
+            say "nido-guest: /dev/dsp does not play"
+        fi
+    ) 2>/dev/null &
+fi
 # A stock kernel booted through its real-mode setup with vga=0x392 has a VESA framebuffer
 # already. One entered through PVH has none: bring up the bochs DRM driver for it.
 [ -c /dev/fb0 ] || load /lib/modules/load-order-display

@@ -25,6 +25,9 @@ happens, and it reaches its ready marker in seconds under TCG. Its ``/init``
 - when the machine has a virtio GPU (``domain_xml(video="virtio")``), loads its driver and
   shows :data:`CURSOR_SHAPE` on its cursor plane (``drm_cursor.c``, built static here),
   which QEMU passes on as the display's pointer shape, for cursor tests,
+- when the machine has an HD Audio controller (``domain_xml(sound=True)``), loads its
+  driver and plays noise on it without pause (through the OSS emulation's /dev/dsp),
+  saying :data:`SOUND_MARKER` on the serial port once it plays, for sound tests,
 - when the machine has a qemu-xhci USB controller (``domain_xml(usb_redirect=True)``),
   loads the USB, USB storage and CD-ROM drivers and reports every USB device and SCSI
   disc that comes or goes on the serial port (see :func:`usb_events`), for USB
@@ -66,6 +69,8 @@ _AGENT_SOURCE = _HERE / "spice_agent.c"
 _CURSOR_SOURCE = _HERE / "drm_cursor.c"
 #: The start of each serial line the guest's SPICE agent writes.
 AGENT_PREFIX = "nido-agent"
+#: What the guest says on the serial port once its sound card plays.
+SOUND_MARKER = "nido-sound playing"
 #: What the guest's nido-cursor says on the serial port once its pointer shape is shown.
 CURSOR_MARKER = "nido-cursor shown"
 
@@ -162,6 +167,16 @@ _AGENT_CONFIG: dict[str, str | None] = {
 _GPU_CONFIG: dict[str, str | None] = {
     "CONFIG_VIRTIO_PCI": "virtio_pci",
     "CONFIG_DRM_VIRTIO_GPU": "virtio_gpu",
+}
+#: The Intel HD Audio driver with the generic codec (QEMU's codecs need no other) and the
+#: OSS emulation (/dev/dsp: plain writes play, no ALSA library needed); loaded by init only
+#: when the machine has an ICH6 or ICH9 HD Audio controller (``domain_xml(sound=True)``).
+#: The codec goes first: the controller's probe binds it, and nothing here loads modules
+#: on demand.
+_AUDIO_CONFIG: dict[str, str | None] = {
+    "CONFIG_SND_HDA_GENERIC": "snd_hda_codec_generic",
+    "CONFIG_SND_HDA_INTEL": "snd_hda_intel",
+    "CONFIG_SND_PCM_OSS": "snd_pcm_oss",
 }
 #: The USB host controller's drivers, with USB storage and the SCSI CD-ROM driver (a
 #: redirected stick or SPICE's emulated CD shows up as a disc); loaded by init only when
@@ -286,6 +301,7 @@ def init_script() -> str:
         "POINTER_PREFIX": POINTER_PREFIX,
         "AGENT_PREFIX": AGENT_PREFIX,
         "USB_PREFIX": USB_PREFIX,
+        "SOUND_MARKER": SOUND_MARKER,
     }
     return re.sub(r"@([A-Z_]+)@", lambda m: str(values[m.group(1)]), _INIT_TEMPLATE.read_text())
 
@@ -445,6 +461,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
             **_TABLET_CONFIG,
             **_AGENT_CONFIG,
             **_GPU_CONFIG,
+            **_AUDIO_CONFIG,
             **_USB_CONFIG,
         }
         wanted = [m for m in needs.values() if m]
@@ -460,6 +477,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         agent = [ko for ko in pkg.load_order(_modules_for(config, _AGENT_CONFIG)) if ko not in base]
         usb = [ko for ko in pkg.load_order(_modules_for(config, _USB_CONFIG)) if ko not in base]
         gpu = [ko for ko in pkg.load_order(_modules_for(config, _GPU_CONFIG)) if ko not in base]
+        audio = [ko for ko in pkg.load_order(_modules_for(config, _AUDIO_CONFIG)) if ko not in base]
 
         busybox = tmp / "busybox"
         deb = debs[busybox_pkg.name]
@@ -477,7 +495,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         archive.symlink("bin/sh", "busybox")
         archive.file("init", init_script().encode(), 0o755)
         archive.file("share/pattern.gz", gzip.compress(colour_bars(), 9, mtime=0))
-        for ko in dict.fromkeys([*base, *display, *tablet, *agent, *gpu, *usb]):
+        for ko in dict.fromkeys([*base, *display, *tablet, *agent, *gpu, *audio, *usb]):
             archive.file(f"lib/modules/{ko.name}", ko.read_bytes())
         archive.file("lib/modules/load-order", "".join(f"{ko.name}\n" for ko in base).encode())
         archive.file(
@@ -491,6 +509,9 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         )
         archive.file("lib/modules/load-order-usb", "".join(f"{ko.name}\n" for ko in usb).encode())
         archive.file("lib/modules/load-order-gpu", "".join(f"{ko.name}\n" for ko in gpu).encode())
+        archive.file(
+            "lib/modules/load-order-audio", "".join(f"{ko.name}\n" for ko in audio).encode()
+        )
         archive.write_gzip(product / "initrd.gz")
 
         (product / "vmlinux").write_bytes(_vmlinux_from_bzimage(pkg.vmlinuz.read_bytes()))
@@ -508,6 +529,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
                     "agent_modules": [ko.name for ko in agent],
                     "usb_modules": [ko.name for ko in usb],
                     "gpu_modules": [ko.name for ko in gpu],
+                    "audio_modules": [ko.name for ko in audio],
                     "cmdlines": {str(boot): cmdline for boot, cmdline in _CMDLINES.items()},
                 },
                 indent=2,

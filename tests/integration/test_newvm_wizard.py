@@ -139,6 +139,9 @@ def test_the_wizard_makes_a_running_uefi_guest_with_every_choice(this_computer, 
         assert "com.redhat.spice.0" in [c.target_name for c in model_xml.devices.channels]
         assert [(r.bus, r.type) for r in model_xml.devices.redirdevs] == [("usb", "spicevmc")] * 2
     live = Domain.from_xml(dom.XMLDesc(0))
+    # Its sound card, with SPICE's audio (libvirt's choice for a SPICE display), runs.
+    assert [s.model for s in live.devices.sounds] == ["ich9"]
+    assert "<audio id='1' type='spice'/>" in dom.XMLDesc(0)
     assert "/OVMF/" in (live.os.loader or "") and live.os.loader_secure is True
     assert live.os.nvram and os.path.exists(live.os.nvram)
     assert swtpm_pids(vm.uuid), "no swtpm process for the guest"

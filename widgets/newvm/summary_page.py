@@ -94,6 +94,8 @@ def summary_rows(spec: NewVMSpec, host: HostFacts, storage: list[str]) -> list[t
             )
         if plan.usb_slots:
             can.append("USB devices can be redirected to it")
+        if plan.sound:
+            can.append("its sound plays on this computer")
         display = "SPICE" + (": " + "; ".join(can) if can else "") + "."
     rows.append(("Display", display))
     accel = host.accelerator

@@ -51,6 +51,7 @@ from app.core.xml import (
     Interface,
     MemBalloon,
     Redirdev,
+    Sound,
     Timer,
     Video,
 )
@@ -212,6 +213,9 @@ class DisplayPlan:
     protocol: str  # 'spice' or 'vnc'
     agent: bool  # the SPICE agent's channel: clipboard, resolution following the window
     usb_slots: int  # SPICE USB redirection slots
+    #: A sound card whose sound plays where the display is shown (SPICE's audio); Nido's
+    #: VNC console plays none, so a VNC VM gets no card that would only cost the guest.
+    sound: bool = False
 
 
 def plan_display(spec: NewVMSpec, host: HostFacts) -> DisplayPlan:
@@ -230,6 +234,7 @@ def _display_plan(osd: OSDefaults, host: HostFacts, caps: DomainCaps | None) -> 
         "spice",
         agent=_has_virtio(osd),
         usb_slots=0 if _legacy(osd) else USB_REDIRECT_SLOTS,  # they need the xHCI controller
+        sound=True,
     )
 
 
@@ -251,6 +256,12 @@ def _devices(
     dom.add_device(graphics)
     for _ in range(display.usb_slots):
         dom.add_device(Redirdev(bus="usb", type="spicevmc"))
+    if display.sound:
+        # Intel HD Audio, as virt-install gives: ICH9's on Q35, ICH6's on the older PC; an
+        # AC'97 for an OS too old to have an HD Audio driver. libvirt gives the card
+        # SPICE's audio back-end, so its sound goes to the console.
+        model = "ac97" if legacy else "ich9" if machine.startswith("q35") else "ich6"
+        dom.add_device(Sound(model=model))
     video_ok = caps is None or not caps.video_models or "virtio" in caps.video_models
     dom.add_device(Video(model_type="virtio" if virtio and video_ok and not legacy else "vga"))
     dom.add_device(Console(type="pty"))

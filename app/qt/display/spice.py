@@ -79,7 +79,9 @@ class SpiceSession(DisplaySession):
         self._G, self._S = load()
         self._request_fd = request_fd
         self._session = self._S.Session()
-        self._session.props.enable_audio = False
+        # Sound from the guest plays through spice-client-glib's own GStreamer output (see
+        # _start_sound); the microphone stays closed: no record channel is connected.
+        self._session.props.enable_audio = True
         self._session.props.enable_smartcard = False
         if password:
             self._session.props.password = password
@@ -102,6 +104,10 @@ class SpiceSession(DisplaySession):
         self.files = FileSender(self._G, self)
         #: USB redirection, once the guest offers a channel for it (None before, and after).
         self.usb: UsbRedirection | None = None
+        #: spice-client-glib's sound output, once the guest offers a playback channel.
+        self._audio: Any = None
+        #: Bytes of the guest's sound received (a counter for tests and status displays).
+        self.sound_bytes = 0
         self._absolute = False
         self._ready = False
         self._open = True
@@ -194,6 +200,7 @@ class SpiceSession(DisplaySession):
             self.usbChanged.emit()
         session, self._session = self._session, None
         self._main = self._display = None
+        self._audio = None
         self._channels.clear()
         session.disconnect()  # spice_session_disconnect: closes every channel's socket
         # _shut may run inside one of the session's own signals: the GObject must outlive
@@ -204,9 +211,16 @@ class SpiceSession(DisplaySession):
         self.closed.emit(reason)
 
     # -- channels ------------------------------------------------------------------------------
-    def _channel_new(self, _session: Any, channel: Any) -> None:
+    def _channel_new(self, session: Any, channel: Any) -> None:
         S = self._S
         self._channels.append(channel)
+        if isinstance(channel, S.RecordChannel):
+            # The guest's microphone input. spice-client-glib's sound output would connect
+            # it and record from the host's microphone whenever the guest listens: it
+            # hears of new channels after this handler, so it does not hear of this one.
+            session.stop_emission_by_name("channel-new")
+            log.info("SPICE: the guest's microphone input is not connected")
+            return
         self._on(channel, "open-fd", self._channel_wants_fd)
         self._on(channel, "channel-event", self._channel_event)
         if isinstance(channel, S.MainChannel):
@@ -227,12 +241,45 @@ class SpiceSession(DisplaySession):
             self._on(channel, "cursor-hide", self._cursor_hide)
         elif isinstance(channel, S.UsbredirChannel) and self.usb is None:
             self._start_usb()  # before the channel connects: the manager takes it in
+        elif isinstance(channel, S.PlaybackChannel) and self._start_sound():
+            self._on(channel, "playback-data", self._sound_data)
+            channel.connect()  # after the sound output took it in (it listens to the channel)
         # The session connects its main channel; the others wait to be asked. Only what
         # Nido shows is connected (one display, so one descriptor less per extra head).
         if channel is self._display or isinstance(
             channel, (S.CursorChannel, S.InputsChannel, S.UsbredirChannel)
         ):
             channel.connect()  # spice_channel_connect: asks for its descriptor (open-fd)
+
+    def _start_sound(self) -> bool:
+        """spice-client-glib's sound output for this session (GStreamer, to the desktop's
+        default output), made when the guest offers a playback channel; whether there is
+        one. A record channel (the guest's microphone input) is never connected: Nido does
+        not open the host's microphone without being asked."""
+        if self._audio is None:
+            missing = missing_sound_elements()
+            if missing:
+                # spice-client-glib would build its pipeline anyway, fail, and then complain
+                # on stderr a hundred times a second while the guest plays.
+                log.info(
+                    "SPICE: no sound: GStreamer lacks %s (Debian: gstreamer1.0-plugins-base "
+                    "and -good)",
+                    ", ".join(missing),
+                )
+                return False
+            try:
+                self._audio = self._S.Audio.get(self._session, None)
+            except Exception as exc:  # GLib.Error: built without sound, or GStreamer failed
+                log.info("SPICE: no sound output on this computer: %s", exc)
+                return False
+            if self._audio is None:
+                log.info("SPICE: no sound output on this computer")
+                return False
+            log.info("SPICE: the guest's sound plays here")
+        return True
+
+    def _sound_data(self, _ch: Any, _data: Any, size: int) -> None:
+        self.sound_bytes += size
 
     def _start_usb(self) -> None:
         # The manager is made once the guest offers a channel, not for every session: it
@@ -341,6 +388,25 @@ class SpiceSession(DisplaySession):
         if absolute != self._absolute:
             self._absolute = absolute
             self.pointerModeChanged.emit(absolute)
+
+
+#: The GStreamer elements spice-client-glib's sound output plays through.
+SOUND_ELEMENTS = ("appsrc", "queue", "audioconvert", "audioresample", "autoaudiosink")
+
+
+def missing_sound_elements() -> list[str]:
+    """The :data:`SOUND_ELEMENTS` this computer's GStreamer lacks (all of them without
+    GStreamer's introspection data)."""
+    try:
+        import gi
+
+        gi.require_version("Gst", "1.0")
+        from gi.repository import Gst
+    except (ImportError, ValueError):
+        return list(SOUND_ELEMENTS)
+    if not Gst.init_check(None)[0]:
+        return list(SOUND_ELEMENTS)
+    return [name for name in SOUND_ELEMENTS if Gst.ElementFactory.find(name) is None]
 
 
 def cursor_image(width: int, height: int, hot_x: int, hot_y: int, data: int) -> CursorImage | None:

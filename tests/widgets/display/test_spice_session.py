@@ -511,3 +511,19 @@ def test_input_made_before_the_inputs_channel_opens_is_sent_when_it_does(qtbot) 
     assert names.index("button_press") < names.index("button_release") < names.index("key_press")
     assert names.index("key_press") < names.index("key_release")
     paced.clear()
+
+
+def test_sound_needs_these_gstreamer_elements(monkeypatch) -> None:
+    """Without one of the elements spice-client-glib's sound output plays through, the
+    session connects no playback channel (spice-client-glib would fail to build its
+    pipeline and complain on every packet); with all of them, nothing is missing."""
+    from app.qt.display import spice
+
+    assert spice.missing_sound_elements() == []  # installers/debian-deps.sh installs them
+    from gi.repository import Gst  # loaded above, as version 1.0
+
+    real = Gst.ElementFactory.find
+    monkeypatch.setattr(
+        Gst.ElementFactory, "find", lambda name: None if name == "appsrc" else real(name)
+    )
+    assert spice.missing_sound_elements() == ["appsrc"]

@@ -118,9 +118,14 @@ def test_spice_only_where_the_hypervisor_offers_it_and_no_usb_slots_for_old_oses
     assert old.devices.graphics[0].type == "spice"
     assert not old.devices.redirdevs and not old.devices.channels
     # What the summary says comes from the same plan.
-    assert newvm.plan_display(make_spec("winxp"), host) == newvm.DisplayPlan("spice", False, 0)
-    assert newvm.plan_display(make_spec("debian11"), host) == newvm.DisplayPlan("spice", True, 2)
-    assert newvm.plan_display(make_spec("debian11"), no_spice).protocol == "vnc"
+    plan = newvm.DisplayPlan
+    assert newvm.plan_display(make_spec("winxp"), host) == plan("spice", False, 0, sound=True)
+    assert newvm.plan_display(make_spec("debian11"), host) == plan("spice", True, 2, sound=True)
+    assert newvm.plan_display(make_spec("debian11"), no_spice) == plan("vnc", False, 0)
+    # A sound card only where its sound is heard (SPICE), of a kind the OS has a driver for.
+    assert [x.model for x in build(make_spec("debian11"), host).devices.sounds] == ["ich9"]
+    assert [x.model for x in old.devices.sounds] == ["ac97"]
+    assert not dom.devices.sounds  # VNC
 
 
 def test_an_old_os_gets_bios_ide_and_no_pcie(make_spec, tmp_path) -> None:

@@ -41,6 +41,7 @@ SAME = {
     "input tablet": "a USB tablet: the pointer follows the host's without grabbing",
     "video": "virtio (libvirt uses virtio-vga as the primary, so BIOS text mode works)",
     "rng": "virtio-rng from /dev/urandom",
+    "sound": "an ICH9 HD Audio card (its sound plays in Nido's SPICE console)",
 }
 DIFFERENT = {
     "boot": (
@@ -83,10 +84,6 @@ VIRTINST_ONLY = {
     "emulator": (
         "virt-install writes the emulator path; Nido lets libvirt choose it, so the VM "
         "survives QEMU moving (libvirt fills it in on define anyway)."
-    ),
-    "sound": (
-        "An ich9 sound card: Nido's display plays no sound yet (its SPICE session runs "
-        "with audio off), so a sound card would only cost the guest."
     ),
 }
 
