@@ -25,19 +25,12 @@ from PySide6.QtWidgets import QApplication
 
 from app.qt.display.spice_files import TransferState
 from tests.guest import accelerator, domain_xml, linux_guest
-from tests.guest.linux import agent_lines
 from tests.integration.guest_window import start_in_vm_window
+from tests.integration.test_spice_agent import lines
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT_MS = 60_000
-
-
-def lines(serial: Path) -> list[str]:
-    try:
-        return agent_lines(serial.read_bytes())
-    except FileNotFoundError:
-        return []
 
 
 def fnv1a(data: bytes) -> int:
