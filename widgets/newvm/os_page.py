@@ -100,6 +100,7 @@ class OSPage(Page):
         box.addWidget(self.list, 1)
         self.count = QLabel()
         self.count.setObjectName("osCount")
+        self.count.setWordWrap(True)  # "nothing matches" says what to do, in a sentence
         self.count.setStyleSheet(f"color: {HINT_COLOUR};")
         box.addWidget(self.count)
         layout.addWidget(self.chooser, 1)
