@@ -102,6 +102,7 @@ class SpiceSession(DisplaySession):
         self.agent = AgentLink(self)
         #: Files sent into the guest through its agent.
         self.files = FileSender(self._G, self)
+        self.agent.listeners.append(self.files.set_agent)
         #: USB redirection, once the guest offers a channel for it (None before, and after).
         self.usb: UsbRedirection | None = None
         #: spice-client-glib's sound output, once the guest offers a playback channel.
@@ -228,8 +229,6 @@ class SpiceSession(DisplaySession):
             self._on(channel, "notify::mouse-mode", self._mouse_mode)
             self.agent.attach(channel, self._on)
             self.files.attach(channel, self._on)
-            self._on(channel, "notify::agent-connected", self._agent_changed)
-            self._on(channel, "main-agent-update", self._agent_changed)
         elif isinstance(channel, S.DisplayChannel):
             if channel.props.channel_id == 0 and self._display is None:
                 self._display = channel
@@ -379,9 +378,6 @@ class SpiceSession(DisplaySession):
 
     def _cursor_hide(self, _ch: Any) -> None:
         self.cursorChanged.emit(CursorImage(None))
-
-    def _agent_changed(self, main: Any, *_args: Any) -> None:
-        self.files.set_agent(bool(main.props.agent_connected))
 
     def _mouse_mode(self, main: Any, _pspec: Any) -> None:
         absolute = main.props.mouse_mode == _CLIENT_MOUSE

@@ -163,6 +163,9 @@ class AgentLink:
         self.main: MainChannel | None = None
         self.connected = False
         self.preferred: tuple[int, int] | None = None
+        #: Told ``connected`` whenever the agent comes or goes or announces what it takes
+        #: (file transfer, say, asks the main channel for the capability it needs).
+        self.listeners: list[Callable[[bool], None]] = []
 
     def attach(self, main: MainChannel, on: Connect) -> None:
         self.main = main
@@ -207,6 +210,8 @@ class AgentLink:
         connected = bool(main.props.agent_connected)
         clipboard = connected and bool(main.agent_test_capability(CAP_CLIPBOARD_BY_DEMAND))
         self.set_connected(connected, clipboard)
+        for listener in self.listeners:
+            listener(connected)
 
     def _guest_grabs(self, _main: Any, selection: int, types: Sequence[int], ntypes: int) -> bool:
         return self.clipboard.guest_grabs(selection, list(types[: min(ntypes, MAX_TYPES)]))
