@@ -21,6 +21,7 @@ from app.core.vmstate import Action
 from app.qt.bridge import ConnectionHub
 from app.qt.jobs import Op
 from app.qt.models import VMTreeModel
+from widgets.wording import quoted_names
 
 SHUTDOWN_WAIT_S = 90
 #: A forced power-off takes QEMU a moment; past this, something is wrong with the host.
@@ -40,10 +41,7 @@ def running_embedded_guests(hub: ConnectionHub, model: VMTreeModel) -> list[VMIn
 
 def guest_names(guests: list[VMInfo], most: int) -> str:
     """“a”, “b” and 2 more: at most ``most`` names."""
-    names = ", ".join(f"“{vm.display_name}”" for vm in guests[:most])
-    if len(guests) > most:
-        names += f" and {len(guests) - most} more"
-    return names
+    return quoted_names([vm.display_name for vm in guests], most)
 
 
 class Stragglers(enum.Enum):

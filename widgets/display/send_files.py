@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QP
 from app.core.errors import NidoError
 from app.qt.display.spice_files import FileSender, FileTransfer, TransferState
 from widgets.error_dialog import show_error
+from widgets.wording import quoted_names
 
 TITLE = "Send Files…"
 #: How long the strip says what happened once nothing is left to send.
@@ -154,9 +155,8 @@ class SendFilesBar(QWidget):
         self._hide.stop()
         sent = sum(t.sent for t in transfers)
         total = sum(t.total for t in transfers)
-        names = ", ".join(f"“{t.name}”" for t in transfers[:2])
-        more = f" and {len(transfers) - 2} more" if len(transfers) > 2 else ""
-        self.label.setText(f"Sending {names}{more} to the guest… {_size(sent)} of {_size(total)}")
+        names = quoted_names([t.name for t in transfers], 2)
+        self.label.setText(f"Sending {names} to the guest… {_size(sent)} of {_size(total)}")
         self.progress.setValue(round(1000 * sent / total) if total else 0)
         self.progress.show()
         self.cancel_button.show()
@@ -201,8 +201,7 @@ class SendFilesBar(QWidget):
 
 
 def _names(transfers: list[FileTransfer]) -> str:
-    names = ", ".join(f"“{t.name}”" for t in transfers[:3])
-    return names + (f" and {len(transfers) - 3} more" if len(transfers) > 3 else "")
+    return quoted_names([t.name for t in transfers], 3)
 
 
 def _size(n: int) -> str:
