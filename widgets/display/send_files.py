@@ -41,7 +41,6 @@ class SendFilesBar(QWidget):
         # A strip over the bottom of the display, not beside it: the view keeps its size,
         # so a guest whose resolution follows the window does not change mode twice.
         self.setAutoFillBackground(True)
-        self._session: Any = None
         self._sender: FileSender | None = None
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 8, 2)
@@ -105,7 +104,6 @@ class SendFilesBar(QWidget):
             old.changed.disconnect(self._show)
             old.ended.disconnect(self._ended)
             old.failed.disconnect(self._failed)
-        self._session = session
         sender = getattr(session, "files", None)
         self._sender = sender if isinstance(sender, FileSender) else None
         if self._sender is not None:
