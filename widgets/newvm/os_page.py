@@ -87,7 +87,7 @@ class OSPage(Page):
         row = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("osSearch")
-        self.search.setPlaceholderText(search_hint(None))
+        self.search.setPlaceholderText(search_hint(nv.catalogue))
         self.search.setClearButtonEnabled(True)
         self.eol = QCheckBox("Show releases past their end of life")
         self.eol.setObjectName("osShowEol")
@@ -117,7 +117,7 @@ class OSPage(Page):
         self.search.textChanged.connect(self._fill)
         self.eol.toggled.connect(self._fill)
         self.list.currentItemChanged.connect(self._picked)
-        nv.catalogueChanged.connect(self._fill)
+        nv.catalogueChanged.connect(self._catalogue_changed)
         nv.osChanged.connect(self._refresh)
         nv.detectionChanged.connect(self._refresh)
         self._show_chooser(False)
@@ -140,6 +140,10 @@ class OSPage(Page):
             self._fill()
             self.search.setFocus()
 
+    def _catalogue_changed(self) -> None:
+        self.search.setPlaceholderText(search_hint(self.nv.catalogue))
+        self._fill()
+
     def _fill(self) -> None:
         catalogue = self.nv.catalogue
         self.list.blockSignals(True)
@@ -150,10 +154,9 @@ class OSPage(Page):
             self.count.setText(f"The OS list is not available: {self.nv.catalogue_error.summary}")
         else:
             today = dt.date.today()
-            self.search.setPlaceholderText(search_hint(catalogue, today))
             current = self.nv.spec.os.id if self.nv.spec.os is not None else ""
-            text, with_eol = self.search.text(), self.eol.isChecked()
-            hits = filter_catalogue(catalogue, text, with_eol, today)
+            query, with_eol = self.search.text().strip(), self.eol.isChecked()
+            hits = filter_catalogue(catalogue, query, with_eol, today)
             for info in hits:
                 text = info.name
                 if info.is_eol(today):
@@ -164,17 +167,17 @@ class OSPage(Page):
                 self.list.addItem(item)
                 if info.id == current:
                     self.list.setCurrentItem(item)
-            if hits or not text.strip():
+            if hits or not query:
                 hidden = "" if with_eol else " (end-of-life releases hidden)"
                 self.count.setText(f"{len(hits)} of {len(catalogue)} operating systems{hidden}")
-            elif not with_eol and filter_catalogue(catalogue, text, True, today):
+            elif not with_eol and filter_catalogue(catalogue, query, True, today):
                 self.count.setText(
-                    f"No current release matches “{text.strip()}”, but some past their end of "
+                    f"No current release matches “{query}”, but some past their end of "
                     "life do: tick “Show releases past their end of life”."
                 )
             else:
                 self.count.setText(
-                    f"Nido's OS list knows nothing matching “{text.strip()}”. For a release "
+                    f"Nido's OS list knows nothing matching “{query}”. For a release "
                     "newer than the list, pick the newest one of its family, or Generic Linux."
                 )
         self.list.blockSignals(False)
