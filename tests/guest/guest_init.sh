@@ -32,11 +32,11 @@ has_pci() {  # has_pci VENDOR:DEVICE...: whether the machine has one of these PC
 
 load /lib/modules/load-order
 # A virtio GPU (PCI 1af4:1050): its driver, whose framebuffer then is the console, and the
-# test pointer shape on its cursor plane (nido-cursor says "nido-cursor shown" on the serial
-# port, then holds the cursor for the guest's life).
+# test pointer shape on its cursor plane (nido-drm says "nido-cursor shown" on the serial
+# port, then holds the cursor for the guest's life and follows the preferred mode).
 if has_pci 0x1af4:0x1050; then
     load /lib/modules/load-order-gpu
-    /bin/nido-cursor > /dev/ttyS0 2>&1 &
+    /bin/nido-drm > /dev/ttyS0 2>&1 &
 fi
 # An ICH6 or ICH9 HD Audio controller (PCI 8086:2668, 8086:293e): its driver, then noise
 # on it for ever (8 kHz, 8-bit mono: /dev/dsp's defaults), for the display's sound tests.

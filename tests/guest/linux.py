@@ -23,8 +23,10 @@ happens, and it reaches its ready marker in seconds under TCG. Its ``/init``
   (``spice_agent.c``, built static here with gcc) on that port, which reports on the
   serial port what the client sent it (see :func:`agent_lines`),
 - when the machine has a virtio GPU (``domain_xml(video="virtio")``), loads its driver and
-  shows :data:`CURSOR_SHAPE` on its cursor plane (``drm_cursor.c``, built static here),
-  which QEMU passes on as the display's pointer shape, for cursor tests,
+  shows :data:`CURSOR_SHAPE` on its cursor plane (``drm_client.c``, built static here),
+  which QEMU passes on as the display's pointer shape, for cursor tests; the same program
+  then sets the monitor's preferred mode whenever it changes, as a desktop session would
+  (the console asking for a resolution; see :func:`mode_lines`),
 - when the machine has an HD Audio controller (``domain_xml(sound=True)``), loads its
   driver and plays noise on it without pause (through the OSS emulation's /dev/dsp),
   saying :data:`SOUND_MARKER` on the serial port once it plays, for sound tests,
@@ -66,18 +68,23 @@ TABLET_MAX = 0x7FFF
 _HERE = Path(__file__).parent
 _INIT_TEMPLATE = _HERE / "guest_init.sh"
 _AGENT_SOURCE = _HERE / "spice_agent.c"
-_CURSOR_SOURCE = _HERE / "drm_cursor.c"
+_DRM_SOURCE = _HERE / "drm_client.c"
 #: The start of each serial line the guest's SPICE agent writes.
 AGENT_PREFIX = "nido-agent"
 #: What the guest says on the serial port once its sound card plays.
 SOUND_MARKER = "nido-sound playing"
-#: What the guest's nido-cursor says on the serial port once its pointer shape is shown.
+#: What the guest's nido-drm says on the serial port once its pointer shape is shown.
 CURSOR_MARKER = "nido-cursor shown"
+#: The start of each serial line nido-drm writes about the monitor's mode: "preferred WxH"
+#: when the preferred mode changed, then "set WxH" once it shows it (or "failed: why").
+MODE_PREFIX = "nido-mode"
+#: The colour nido-drm fills a framebuffer with after setting a new mode, as (R, G, B).
+MODE_COLOUR = (0x20, 0x60, 0xA0)
 
 
 @dataclass(frozen=True)
 class CursorShape:
-    """The pointer shape ``drm_cursor.c`` shows: a square of four quadrants."""
+    """The pointer shape ``drm_client.c`` shows: a square of four quadrants."""
 
     side: int
     hotspot: tuple[int, int]
@@ -245,17 +252,28 @@ def pointer_events(serial: bytes) -> list[tuple[int, int, int]]:
     return events
 
 
-def agent_lines(serial: bytes) -> list[str]:
-    """What the guest's SPICE agent reported, oldest first, each line without its prefix
-    (``monitors 1 1000x700+0+0``, ``host-text 6869``, ...). A line still being written is
-    left for the next read."""
-    prefix = AGENT_PREFIX.encode() + b" "
+def _prefixed_lines(serial: bytes, prefix: str) -> list[str]:
+    """The serial lines that carry ``prefix``, oldest first, each without it. A line still
+    being written is left for the next read."""
+    mark = prefix.encode() + b" "
     lines = []
     for line in serial.split(b"\n")[:-1]:
-        at = line.find(prefix)
+        at = line.find(mark)
         if at >= 0:
-            lines.append(line[at + len(prefix) :].decode(errors="replace").strip())
+            lines.append(line[at + len(mark) :].decode(errors="replace").strip())
     return lines
+
+
+def agent_lines(serial: bytes) -> list[str]:
+    """What the guest's SPICE agent reported, oldest first, each line without its prefix
+    (``monitors 1 1000x700+0+0``, ``host-text 6869``, ...)."""
+    return _prefixed_lines(serial, AGENT_PREFIX)
+
+
+def mode_lines(serial: bytes) -> list[str]:
+    """What the guest's DRM client said about the monitor's mode, oldest first, without
+    its prefix (``preferred 1000x640``, ``set 1000x640``)."""
+    return _prefixed_lines(serial, MODE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -491,7 +509,7 @@ def _build(product: Path, kernel_pkg: debian.Package, busybox_pkg: debian.Packag
         archive.char_device("dev/null", 1, 3, 0o666)
         archive.file("bin/busybox", busybox.read_bytes(), 0o755)
         archive.file("bin/nido-agent", _compile(_AGENT_SOURCE, tmp), 0o755)
-        archive.file("bin/nido-cursor", _compile(_CURSOR_SOURCE, tmp), 0o755)
+        archive.file("bin/nido-drm", _compile(_DRM_SOURCE, tmp), 0o755)
         archive.symlink("bin/sh", "busybox")
         archive.file("init", init_script().encode(), 0o755)
         archive.file("share/pattern.gz", gzip.compress(colour_bars(), 9, mtime=0))
@@ -566,7 +584,7 @@ def _product_key() -> tuple[str, debian.Package, debian.Package]:
             _HERE / "debian.py",
             _INIT_TEMPLATE,
             _AGENT_SOURCE,
-            _CURSOR_SOURCE,
+            _DRM_SOURCE,
         ]
     )
     versions = f"{kernel_pkg.version}-bb{busybox_pkg.version}".replace(":", "_")

@@ -1,7 +1,7 @@
 """The guest's pointer shape, from real QEMU to the VM window, over VNC and over SPICE.
 
 The guest has a virtio GPU and shows a known shape on its cursor plane
-(tests/guest/drm_cursor.c: four coloured quadrants, one of them transparent, hotspot (5, 7)).
+(tests/guest/drm_client.c: four coloured quadrants, one of them transparent, hotspot (5, 7)).
 QEMU hands that shape to its display server: VNC sends it as the Cursor pseudo-encoding,
 SPICE on its cursor channel. The VM window opens the guest as a person would, and:
 

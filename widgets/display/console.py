@@ -143,7 +143,8 @@ class ConsoleView(QWidget):
         self.controller.sessionChanged.connect(self.files_bar.set_session)
         self.files_bar.availableChanged.connect(self.canvas.set_accepts_files)
         self.canvas.filesDropped.connect(self.files_bar.send)
-        # The guest's resolution follows the view where the protocol can ask (SPICE).
+        # The guest's resolution follows the view where the protocol can ask (SPICE's agent,
+        # VNC's SetDesktopSize).
         self.controller.sessionChanged.connect(lambda _s: self._offer_size(*self.area.view_size()))
         self.area.viewResized.connect(self._offer_size)
         self.canvas.grabChanged.connect(self._grab_changed)

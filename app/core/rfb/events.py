@@ -144,7 +144,9 @@ class DesktopResized(Event):
 class DesktopSizeStatus(Event):
     """The server's answer to a SetDesktopSize the client sent (ExtendedDesktopSize with
     reason 1). ``status`` 0 is success; 1 prohibited, 2 out of resources, 3 invalid
-    layout. A success also comes with a :class:`DesktopResized`."""
+    layout (QEMU's answer when the display device cannot change resolution), 4 handed on
+    (QEMU: to the display device, the guest may follow). A success also comes with a
+    :class:`DesktopResized`."""
 
     status: int
 

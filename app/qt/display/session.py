@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from app.core.rfb.protocol import MAX_FRAMEBUFFER_SIDE
+
 
 @dataclass(frozen=True)
 class CursorImage:
@@ -96,10 +98,26 @@ class DisplaySession(QObject):
 
     def set_preferred_size(self, width: int, height: int) -> None:
         """The guest resolution, in device pixels, that would fill the view. Protocols
-        that can ask the guest for it do (SPICE through its agent); others ignore it."""
+        that can ask the guest for it do (SPICE through its agent, VNC with
+        SetDesktopSize); others ignore it."""
 
     def close(self) -> None:
         raise NotImplementedError
+
+
+#: The smallest and largest resolution asked of a guest (the largest is the VNC
+#: framebuffer's cap on a side, see :mod:`app.core.rfb.framebuffer`).
+MIN_WIDTH, MIN_HEIGHT = 320, 200
+MAX_SIDE = MAX_FRAMEBUFFER_SIDE
+
+
+def guest_resolution(width: float, height: float) -> tuple[int, int]:
+    """The resolution to ask of a guest for a view of ``width`` x ``height`` device
+    pixels: the view's, within what a guest can be asked for."""
+    return (
+        min(max(MIN_WIDTH, int(width)), MAX_SIDE),
+        min(max(MIN_HEIGHT, int(height)), MAX_SIDE),
+    )
 
 
 #: More changed rectangles than this in one batch are reported as their bounding box: one

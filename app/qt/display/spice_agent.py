@@ -36,6 +36,8 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QClipboard, QGuiApplication
 
+from app.qt.display.session import guest_resolution
+
 log = logging.getLogger(__name__)
 
 #: VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD, VD_AGENT_CLIPBOARD_UTF8_TEXT
@@ -47,8 +49,6 @@ CAP_CLIPBOARD_BY_DEMAND = 5
 MAX_TYPES = 64
 #: A guest may not flood the host's clipboard (nor the host the guest's).
 MAX_TEXT = 16 * 1024 * 1024
-#: The smallest resolution asked of a guest.
-MIN_WIDTH, MIN_HEIGHT = 320, 200
 
 
 class AgentClipboard(Protocol):
@@ -194,7 +194,7 @@ class AgentLink:
     def set_preferred_size(self, width: int, height: int) -> None:
         """Ask for a guest resolution of ``width`` x ``height``; kept until an agent is
         there to hear it."""
-        self.preferred = (max(MIN_WIDTH, int(width)), max(MIN_HEIGHT, int(height)))
+        self.preferred = guest_resolution(width, height)
         self._send_preferred_size()
 
     def _send_preferred_size(self) -> None:

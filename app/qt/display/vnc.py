@@ -11,6 +11,12 @@ the framebuffer, or through a scratch buffer when narrower than the screen
 (:mod:`app.core.rfb.direct`): no copy of the read, no parse, and a few lines of Python per
 read. A libvirt graphics socket hands over at
 most about 230 KB a read, so a 1080p frame takes some 36 of them.
+
+The guest's resolution follows the view where the server can ask the guest
+(ExtendedDesktopSize's SetDesktopSize): QEMU hands the size to a display device that takes
+one (virtio GPU) as the monitor's new preferred mode, which a guest's desktop then sets,
+and answers "invalid screen layout" for one that cannot (standard VGA, QXL), after which
+the session stops asking. A window being dragged asks once it rests.
 """
 
 from __future__ import annotations
@@ -19,13 +25,18 @@ import logging
 import socket
 import time
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QImage
 
 from app.core.rfb import Framebuffer, RFBClient, RFBOptions, events
 from app.core.rfb.client import COMPRESSED_ENCODINGS, LOCAL_ENCODINGS
 from app.core.rfb.direct import RawReader
-from app.qt.display.session import CursorImage, DisplaySession, coalesce_damage
+from app.qt.display.session import (
+    CursorImage,
+    DisplaySession,
+    coalesce_damage,
+    guest_resolution,
+)
 from app.qt.display.transport import SocketTransport
 
 log = logging.getLogger(__name__)
@@ -34,6 +45,16 @@ log = logging.getLogger(__name__)
 #: While one framebuffer update is still arriving (a slow link), show what came at most
 #: this often; a finished update is shown at once.
 PARTIAL_DAMAGE_S = 1 / 30
+#: A view being resized asks the guest for its size once it has rested this long.
+RESIZE_SETTLE_MS = 250
+#: ExtendedDesktopSize answers that mean the server does what it was asked, or handed it
+#: on (4: QEMU forwards it to the display device; the guest may or may not follow).
+_RESIZE_TAKEN = (0, 4)
+_RESIZE_ANSWERS = {
+    1: "resizing is prohibited",
+    2: "out of resources",
+    3: "the display device cannot change resolution",
+}
 
 
 def local_options(password: str | None = None) -> RFBOptions:
@@ -66,6 +87,14 @@ class VncSession(DisplaySession):
         self._ready = False
         self._close_reason: str | None = None
         self._raw_reader = RawReader()
+        self._wanted_size: tuple[int, int] | None = None
+        self._asked_size: tuple[int, int] | None = None
+        #: The server said it cannot change the guest's resolution: stop asking.
+        self.resize_refused = False
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(RESIZE_SETTLE_MS)
+        self._resize_timer.timeout.connect(self._ask_size)
         #: Counters for status displays and benchmarks.
         self.frames = 0
         self.pixels_updated = 0
@@ -115,7 +144,12 @@ class VncSession(DisplaySession):
         self._handle(self.client.send_password(password))
         self._flush()
 
+    def set_preferred_size(self, width: int, height: int) -> None:
+        self._wanted_size = guest_resolution(width, height)
+        self._resize_timer.start()
+
     def close(self) -> None:
+        self._resize_timer.stop()
         self.transport.close()
 
     # -- StreamProtocol ----------------------------------------------------------------------
@@ -168,6 +202,10 @@ class VncSession(DisplaySession):
                     return
             elif kind is events.DesktopResized:
                 self._resize(ev.width, ev.height)
+                if self._wanted_size != self._asked_size:  # now the server may take it
+                    self._resize_timer.start()
+            elif kind is events.DesktopSizeStatus:
+                self._size_answered(ev.status)
             elif kind is events.ServerInit:
                 self._resize(ev.width, ev.height)
                 self._ready = True
@@ -188,6 +226,27 @@ class VncSession(DisplaySession):
                 self.transport.close()
                 return
         self._report_damage(ended)
+
+    def _ask_size(self) -> None:
+        wanted = self._wanted_size
+        if wanted is None or wanted == self._asked_size or self.resize_refused:
+            return
+        if not self.transport.is_open or not self.client.set_desktop_size(*wanted):
+            return  # not yet: asked again when the server says it can take sizes
+        self._asked_size = wanted
+        log.debug("VNC: asked the guest for %dx%d", *wanted)
+        self._flush()
+
+    def _size_answered(self, status: int) -> None:
+        if status in _RESIZE_TAKEN:
+            return
+        self.resize_refused = True
+        log.info(
+            "VNC: the guest's resolution cannot follow the window (the server answered %d:"
+            " %s); the picture is scaled instead",
+            status,
+            _RESIZE_ANSWERS.get(status, "unknown"),
+        )
 
     def _report_damage(self, update_ended: bool) -> None:
         """Say what changed once a framebuffer update is complete — one repaint per update,

@@ -40,6 +40,15 @@ class UpdateRequest:
     height: int
 
 
+@dataclass(frozen=True)
+class DesktopSizeRequest:
+    """A SetDesktopSize: the size the client asked the guest for."""
+
+    width: int
+    height: int
+    screens: int
+
+
 class FakeServer:
     """The server end of a socketpair. Never blocks the GUI thread: ``pump`` reads what
     arrived, and the test waits with qtbot for the client to do its part."""
@@ -182,6 +191,15 @@ class FakeServer:
             n = struct.unpack_from(">I", b, 4)[0]
             raw = self._take(8 + n)
             return ("cut-text", raw[8:]) if raw else None
+        if kind == 251:
+            if len(b) < 8:
+                return None
+            n = b[6]
+            raw = self._take(8 + 16 * n)
+            if raw is None:
+                return None
+            width, height = struct.unpack_from(">HH", raw, 2)
+            return DesktopSizeRequest(width, height, n)
         if kind == 255:
             raw = self._take(12)
             if raw is None:
@@ -198,6 +216,14 @@ class FakeServer:
     # -- server messages -------------------------------------------------------------------
     def update(self, *rects: bytes) -> None:
         self.send(server.update(*rects))
+
+    def extended_desktop_size(self, width: int, height: int, reason: int = 0, status: int = 0):
+        """An ExtendedDesktopSize rectangle with one screen: ``reason`` 0 is the server's
+        own size (which also says it takes SetDesktopSize), 1 its answer to the client."""
+        one = struct.pack(">B3x", 1) + struct.pack(">IHHHHI", 0, 0, 0, width, height, 0)
+        self.update(
+            server.pseudo(Encoding.EXTENDED_DESKTOP_SIZE, reason, status, width, height) + one
+        )
 
     def raw(self, x: int, y: int, rgb: np.ndarray) -> None:
         self.update(server.raw_rect(x, y, rgb))
