@@ -41,6 +41,9 @@ class Settings:
     # Where each kind of window was, and how big ("main"), as Qt's saveGeometry() in
     # base64: restored at the next start.
     window_geometry: dict[str, str] = field(default_factory=dict)
+    # The folder each kind of file dialog was last used in ("screenshots", "send-files",
+    # "disc-images"; see widgets.folders): the next one starts there.
+    folders: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def defaults(cls) -> Settings:
@@ -79,16 +82,23 @@ def load(path: Path | None = None) -> Settings:
     geometry = data.get("window_geometry", {})
     if not isinstance(geometry, dict):
         geometry = {}
+    folders = data.get("folders", {})
+    if not isinstance(folders, dict):
+        folders = {}
     return Settings(
         connections=conns,
         quit_embedded_guests=quit_mode,
         thumbnails=bool(data.get("thumbnails", True)),
         custom_keys=[k for k in custom_keys if isinstance(k, str) and k][-MAX_CUSTOM_KEYS:],
         grab_release=grab_release if isinstance(grab_release, str) else "ctrl+alt",
-        window_geometry={
-            k: v for k, v in geometry.items() if isinstance(k, str) and isinstance(v, str)
-        },
+        window_geometry=_text_map(geometry),
+        folders=_text_map(folders),
     )
+
+
+def _text_map(value: dict) -> dict[str, str]:
+    """The text-to-text entries of a JSON object; anything else in it is dropped."""
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _keep_copy(path: Path) -> None:
@@ -110,6 +120,7 @@ def save(settings: Settings, path: Path | None = None) -> None:
         "custom_keys": list(settings.custom_keys),
         "grab_release": settings.grab_release,
         "window_geometry": dict(settings.window_geometry),
+        "folders": dict(settings.folders),
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
     try:

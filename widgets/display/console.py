@@ -17,7 +17,7 @@ import datetime
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import ErrorKind, NidoError
 from app.core.inventory import VMInfo
 from app.core.settings import MAX_CUSTOM_KEYS
 from app.qt.bridge import ConnectionHub
@@ -42,6 +43,8 @@ from widgets.display.geometry import Scaling
 from widgets.display.overlay import DisplayOverlay
 from widgets.display.send_files import SendFilesBar
 from widgets.display.usb_menu import UsbMenu
+from widgets.error_dialog import show_error
+from widgets.folders import Folders, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,8 @@ class ConsoleView(QWidget):
         self.setObjectName("consoleView")
         self.vm = vm
         self.hub = hub
+        #: Where this console's file dialogs start, remembered in the settings.
+        self.folders = Folders(hub.settings, hub.save)
         self.controller = DisplayController(hub, vm, opener=opener, parent=self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -207,6 +212,7 @@ class ConsoleView(QWidget):
             tb.addWidget(button)
         # USB redirection: shown only while the session offers it (SPICE, with usbredir).
         self.usb_menu = UsbMenu(self)
+        self.usb_menu.folders = self.folders
         self.usb_button = QToolButton(tb)
         self.usb_button.setObjectName("displayUsb")
         self.usb_button.setText(self.usb_menu.title())
@@ -217,6 +223,7 @@ class ConsoleView(QWidget):
         self.usb_menu.availableChanged.connect(self.usb_tool.setVisible)
         # Files into the guest: shown only while its SPICE agent takes them.
         self.files_bar = SendFilesBar(self)
+        self.files_bar.folders = self.folders
         self.files_action = tb.addAction(send_files.TITLE)
         self.files_action.setObjectName("displaySendFiles")
         self.files_action.setToolTip("Send files to the guest (or drop them on the display)")
@@ -384,12 +391,24 @@ class ConsoleView(QWidget):
         image = self.screenshot()
         if image.isNull():
             return
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        folder = self.folders.start(Purpose.SCREENSHOTS)
         stamp = datetime.datetime.now().strftime("%Y-%m-%d %H.%M.%S")
-        default = str(Path(folder or Path.home()) / f"{self.controller.vm.name} {stamp}.png")
+        default = str(Path(folder) / f"{self.controller.vm.name} {stamp}.png")
         path, _ = QFileDialog.getSaveFileName(self, "Save Screenshot", default, "PNG image (*.png)")
-        if path and not image.save(path, "PNG"):
+        if not path:
+            return
+        self.folders.used(Purpose.SCREENSHOTS, path)
+        if not image.save(path, "PNG"):
             log.warning("could not save the screenshot to %s", path)
+            show_error(
+                self,
+                NidoError(
+                    "The screenshot could not be saved.",
+                    f"Nido could not write a PNG image to {path}. Check that the folder"
+                    " exists, that you may write there, and that the disk is not full.",
+                    ErrorKind.DENIED,
+                ),
+            )
 
     def shutdown(self) -> None:
         """Close the display (the window is closing)."""

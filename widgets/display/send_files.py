@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from app.core.errors import NidoError
 from app.qt.display.spice_files import FileSender, FileTransfer, TransferState
 from widgets.error_dialog import show_error
+from widgets.folders import Folders, Purpose
 from widgets.wording import quoted_names
 
 TITLE = "Send Files…"
@@ -42,6 +43,8 @@ class SendFilesBar(QWidget):
         # so a guest whose resolution follows the window does not change mode twice.
         self.setAutoFillBackground(True)
         self._sender: FileSender | None = None
+        #: Where the file dialog starts (the console gives its remembered folders).
+        self.folders = Folders()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 8, 2)
         self.label = QLabel()
@@ -118,11 +121,12 @@ class SendFilesBar(QWidget):
     # -- what the person does ------------------------------------------------------------
     def ask(self) -> None:
         """Pick files to send."""
-        start = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.HomeLocation)
+        start = self.folders.start(Purpose.SEND_FILES)
         paths, _filter = QFileDialog.getOpenFileNames(
             self, "Send Files to the Guest", start, "All files (*)"
         )
         if paths:
+            self.folders.used(Purpose.SEND_FILES, paths[0])
             self.send(paths)
 
     def send(self, paths: Iterable[str | Path]) -> None:

@@ -13,17 +13,17 @@ person through the one error presenter (and the log, from :mod:`app.qt.display.s
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from app.core.errors import NidoError
 from app.qt.display.spice_usb import UsbDevice, UsbRedirection
 from widgets.error_dialog import show_error
+from widgets.folders import Folders, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class UsbMenu(QMenu):
         self.setToolTipsVisible(True)
         self._session: Any = None
         self._usb: UsbRedirection | None = None
+        #: Where the disc-image dialog starts (the console gives its remembered folders).
+        self.folders = Folders()
         #: The device actions of the last fill, by label, for tests and the screenshot.
         self.device_actions: dict[str, QAction] = {}
         self.share_action = QAction(SHARE_IMAGE, self)
@@ -150,14 +152,12 @@ class UsbMenu(QMenu):
         """Ask for a disc image, then share it with the guest as a USB CD."""
         if self._usb is None:
             return
-        # Disc images are usually downloaded; a Downloads folder that does not exist would
-        # be offered as a file name.
-        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
-        if not folder or not Path(folder).is_dir():
-            folder = str(Path.home())
+        folder = self.folders.start(Purpose.DISC_IMAGES)
         path, _ = QFileDialog.getOpenFileName(
             self.parentWidget(), SHARE_IMAGE.rstrip("…"), folder, IMAGE_FILTER
         )
+        if path:
+            self.folders.used(Purpose.DISC_IMAGES, path)
         if path and self._usb is not None:
             self._usb.share_image(path)
 

@@ -94,3 +94,13 @@ def test_window_geometry_round_trips_and_survives_damage(tmp_path: Path) -> None
     assert settings.load(path).window_geometry == {"vm": "AQ=="}
     path.write_text('{"connections": [], "window_geometry": "AdnQywAD"}')
     assert settings.load(path).window_geometry == {}
+
+
+def test_remembered_folders_round_trip_and_survive_damage(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    settings.save(settings.Settings(folders={"screenshots": "/home/ana/Shots"}), path)
+    assert settings.load(path).folders == {"screenshots": "/home/ana/Shots"}
+    path.write_text('{"connections": [], "folders": {"screenshots": 5, "send-files": "/srv"}}')
+    assert settings.load(path).folders == {"send-files": "/srv"}
+    path.write_text('{"connections": [], "folders": ["/srv"]}')
+    assert settings.load(path).folders == {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.errors import ErrorKind, NidoError
 from app.core.vmstate import Status
@@ -14,6 +15,7 @@ from app.qt.display import controller as controller_module
 from app.qt.display.controller import DisplayState
 from tests.widgets.display.consoles import connect
 from tests.widgets.display.fakeserver import Key
+from widgets.display import console as console_module
 from widgets.display.console import FullscreenWindow
 from widgets.display.geometry import Scaling
 from widgets.vm_window import ConsolePlaceholder, VMWindow
@@ -244,3 +246,58 @@ def test_fullscreen_offers_the_release_shortcut_menu_too(qtbot, make_view, opene
     assert view.hub.settings.grab_release != "ctrl+alt"
     assert view.canvas.release_shortcut.label == other.text()
     view.set_fullscreen(False)
+
+
+def test_screenshot_dialog_starts_where_it_makes_sense_and_reports_failure(
+    qtbot, make_view, opener, tmp_path: Path, monkeypatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no user-dirs.dirs
+    offered: list[str] = []
+    answers: list[str] = []
+
+    def save_dialog(_parent, _title, default, _filter):
+        offered.append(default)
+        return answers.pop(0), _filter
+
+    monkeypatch.setattr(console_module.QFileDialog, "getSaveFileName", save_dialog)
+    view = make_view("web", opener)
+    server = connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    server.solid(0, 0, 64, 48, (12, 34, 56))
+    qtbot.waitUntil(lambda: view.canvas.session.frames >= 1, timeout=3000)
+
+    # No Pictures folder: home, not the working directory (where Qt would go).
+    answers.append("")
+    view.screenshot_action.trigger()
+    assert Path(offered[-1]).parent == home
+    assert Path(offered[-1]).name.startswith("web ")
+    # A Pictures folder: there.
+    (home / "Pictures").mkdir()
+    answers.append("")
+    view.screenshot_action.trigger()
+    assert Path(offered[-1]).parent == home / "Pictures"
+    # The person saves elsewhere: the next screenshot starts there, after a restart too.
+    elsewhere = tmp_path / "shots"
+    elsewhere.mkdir()
+    answers.append(str(elsewhere / "mine.png"))
+    view.screenshot_action.trigger()
+    assert QImage(str(elsewhere / "mine.png")).size().width() == 64
+    assert view.hub.settings.folders["screenshots"] == str(elsewhere)
+    answers.append("")
+    view.screenshot_action.trigger()
+    assert Path(offered[-1]).parent == elsewhere
+
+    # A place that cannot be written: the person is told, not only the log.
+    answers.append(str(tmp_path / "gone" / "shot.png"))
+    view.screenshot_action.trigger()
+    box = next(
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QMessageBox) and w.objectName() == "errorDialog" and w.isVisible()
+    )
+    assert box.text() == "The screenshot could not be saved."
+    assert str(tmp_path / "gone" / "shot.png") in box.detailedText()
+    box.close()
