@@ -117,7 +117,13 @@ class MainWindow(QMainWindow):
         self.add_connection_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
         self.add_connection_action.triggered.connect(self.add_connection)
         self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # The desktop's Quit keys; Ctrl+Q where the platform names none (Qt's offscreen).
+        self.quit_action.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        )
+        # Ctrl+Q quits from a VM window too (the only one shown with --show-domain-console);
+        # a display holding the keyboard grab keeps it for the guest.
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action.triggered.connect(self.quitRequested)
         self.find_action = QAction("&Filter VMs", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)

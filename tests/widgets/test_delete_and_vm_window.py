@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QCheckBox, QDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QCheckBox, QDialog
 
 from app.core import uris
 from app.core.connection import ConnectionSpec, State
@@ -180,3 +181,14 @@ def test_a_running_vm_renamed_in_its_definition_shows_the_new_title(disks_env, q
     qtbot.waitUntil(
         lambda: model.find_vm_by_name("victim").title == "Renamed while running", timeout=3000
     )
+
+
+def test_ctrl_q_in_a_vm_window_asks_to_quit(disks_env, qtbot) -> None:
+    hub, model, window, *_ = disks_env
+    vmw = VMWindow(hub, model, model.find_vm_by_name("victim"))
+    qtbot.addWidget(vmw)
+    vmw.show()
+    vmw.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is vmw, timeout=3000)
+    with qtbot.waitSignal(window.quitRequested, timeout=2000):
+        qtbot.keyClick(vmw.tabs, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
