@@ -41,6 +41,8 @@ class Settings:
     # Where each kind of window was, and how big ("main"), as Qt's saveGeometry() in
     # base64: restored at the next start.
     window_geometry: dict[str, str] = field(default_factory=dict)
+    # Whether a console asks the guest for a resolution that fills its window.
+    resize_guest: bool = True
     # The folder each kind of file dialog was last used in ("screenshots", "send-files",
     # "disc-images"; see widgets.folders): the next one starts there.
     folders: dict[str, str] = field(default_factory=dict)
@@ -89,6 +91,7 @@ def load(path: Path | None = None) -> Settings:
         connections=conns,
         quit_embedded_guests=quit_mode,
         thumbnails=bool(data.get("thumbnails", True)),
+        resize_guest=bool(data.get("resize_guest", True)),
         custom_keys=[k for k in custom_keys if isinstance(k, str) and k][-MAX_CUSTOM_KEYS:],
         grab_release=grab_release if isinstance(grab_release, str) else "ctrl+alt",
         window_geometry=_text_map(geometry),
@@ -117,6 +120,7 @@ def save(settings: Settings, path: Path | None = None) -> None:
         "connections": [c.to_dict() for c in settings.connections],
         "quit_embedded_guests": settings.quit_embedded_guests,
         "thumbnails": settings.thumbnails,
+        "resize_guest": settings.resize_guest,
         "custom_keys": list(settings.custom_keys),
         "grab_release": settings.grab_release,
         "window_geometry": dict(settings.window_geometry),

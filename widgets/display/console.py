@@ -176,6 +176,17 @@ class ConsoleView(QWidget):
             action.triggered.connect(lambda _=False, m=mode: self.set_scaling(m))
             group.addAction(action)
             self.scaling_actions[mode] = action
+        self.scaling_menu.addSeparator()
+        # Where the guest can be asked (SPICE's agent, VNC on a virtio GPU); one choice for
+        # every console, as a guest's desktop may rearrange itself at each new resolution.
+        self.resize_guest_action = self.scaling_menu.addAction("Resize Guest with Window")
+        self.resize_guest_action.setObjectName("displayResizeGuest")
+        self.resize_guest_action.setCheckable(True)
+        self.resize_guest_action.setChecked(self.hub.settings.resize_guest)
+        self.resize_guest_action.toggled.connect(self.set_resize_guest)
+        self.scaling_menu.aboutToShow.connect(
+            lambda: self.resize_guest_action.setChecked(self.hub.settings.resize_guest)
+        )
         self.keys_menu = QMenu("Send Key", self)
         self.key_actions: dict[str, QAction] = {}
         for label, codes in keys.COMBINATIONS:
@@ -303,8 +314,16 @@ class ConsoleView(QWidget):
 
     def _offer_size(self, width: int, height: int) -> None:
         session = self.canvas.session
-        if session is not None and width > 0 and height > 0:
+        if session is not None and width > 0 and height > 0 and self.hub.settings.resize_guest:
             session.set_preferred_size(width, height)
+
+    def set_resize_guest(self, on: bool) -> None:
+        """Whether the guest's resolution follows the view (kept for every console)."""
+        if on != self.hub.settings.resize_guest:
+            self.hub.settings.resize_guest = on
+            self.hub.save()
+        if on:
+            self._offer_size(*self.area.view_size())
 
     # -- commands --------------------------------------------------------------------------
     def set_scaling(self, mode: Scaling) -> None:

@@ -62,18 +62,22 @@ def test_display_preferences_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     fresh = settings.Settings.defaults()
     assert fresh.custom_keys == [] and fresh.grab_release == "ctrl+alt"
-    s = settings.Settings(custom_keys=["Ctrl+Alt+F5", "Meta+L"], grab_release="right-ctrl")
+    assert fresh.resize_guest
+    s = settings.Settings(
+        custom_keys=["Ctrl+Alt+F5", "Meta+L"], grab_release="right-ctrl", resize_guest=False
+    )
     settings.save(s, path)
     back = settings.load(path)
     assert back.custom_keys == ["Ctrl+Alt+F5", "Meta+L"]
     assert back.grab_release == "right-ctrl"
+    assert back.resize_guest is False
 
 
 def test_display_preferences_from_an_older_or_damaged_file(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     path.write_text('{"connections": []}')  # written before these fields existed
     old = settings.load(path)
-    assert old.custom_keys == [] and old.grab_release == "ctrl+alt"
+    assert old.custom_keys == [] and old.grab_release == "ctrl+alt" and old.resize_guest
     many = [f"Ctrl+Alt+F{n}" for n in range(1, 13)] * 2
     path.write_text(
         '{"connections": [], "custom_keys": ["Ctrl+K", 7, "", null] , "grab_release": 3}'

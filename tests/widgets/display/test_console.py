@@ -13,8 +13,9 @@ from app.core.errors import ErrorKind, NidoError
 from app.core.vmstate import Status
 from app.qt.display import controller as controller_module
 from app.qt.display.controller import DisplayState
+from app.qt.display.vnc import RESIZE_SETTLE_MS
 from tests.widgets.display.consoles import connect
-from tests.widgets.display.fakeserver import Key
+from tests.widgets.display.fakeserver import DesktopSizeRequest, Key
 from widgets.display import console as console_module
 from widgets.display.console import FullscreenWindow
 from widgets.display.geometry import Scaling
@@ -301,3 +302,29 @@ def test_screenshot_dialog_starts_where_it_makes_sense_and_reports_failure(
     assert box.text() == "The screenshot could not be saved."
     assert str(tmp_path / "gone" / "shot.png") in box.detailedText()
     box.close()
+
+
+def test_the_guest_follows_the_view_only_while_the_person_wants_it(
+    qtbot, make_view, opener
+) -> None:
+    view = make_view("web", opener)
+    server = connect(qtbot, view, opener)
+    qtbot.waitUntil(lambda: view.state is DisplayState.CONNECTED, timeout=3000)
+    server.extended_desktop_size(64, 48)  # the server takes SetDesktopSize
+
+    def asked() -> list[tuple[int, int]]:
+        return [(m.width, m.height) for m in server.of(DesktopSizeRequest)]
+
+    qtbot.waitUntil(lambda: asked() == [view.area.view_size()], timeout=3000)
+    assert view.resize_guest_action.isChecked()
+
+    view.resize_guest_action.trigger()  # off
+    assert view.hub.settings.resize_guest is False
+    view.resize(480, 340)
+    qtbot.wait(RESIZE_SETTLE_MS * 3)
+    assert len(asked()) == 1
+
+    view.resize_guest_action.trigger()  # on again: the size it has now, at once
+    assert view.hub.settings.resize_guest is True
+    qtbot.waitUntil(lambda: asked()[-1:] == [view.area.view_size()], timeout=3000)
+    assert len(asked()) == 2
