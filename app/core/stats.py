@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import libvirt
@@ -69,6 +69,20 @@ class VMStats:
     def latest_cpu(self) -> float:
         value = self.cpu_percent[-1]
         return 0.0 if math.isnan(value) else value
+
+
+def axis_top(values: Iterable[float], least: float) -> float:
+    """The top of a graph's value axis that starts at 0: the next 1, 2 or 5 step above the
+    largest value with a tenth of headroom, and never under ``least``. A flat line stays
+    a flat line (an axis fitted to the data alone blows noise up to its full height),
+    and the axis moves only when the data outgrows a step."""
+    finite = [v for v in values if not math.isnan(v)]
+    want = max([least, *(v * 1.1 for v in finite)])
+    step = 10 ** math.floor(math.log10(want))
+    for factor in (1, 2, 5):
+        if factor * step >= want:
+            return factor * step
+    return 10 * step
 
 
 def _empty() -> deque[float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from app.core.stats import HISTORY_LENGTH, Counters, StatsTracker
+from app.core.stats import HISTORY_LENGTH, Counters, StatsTracker, axis_top
 
 
 def rec(cpu_ns: int, vcpus: int = 2, **extra) -> dict:
@@ -82,3 +82,13 @@ def test_vcpu_count_comes_from_the_inventory_when_libvirt_does_not_say() -> None
     t.ingest(0.0, [("a", plain)], {"a": 4})
     t.ingest(1.0, [("a", {"cpu.time": 2_000_000_000})], {"a": 4})
     assert t.vms["a"].cpu_percent[-1] == 50.0  # 2 s of CPU over 4 vCPUs in 1 s
+
+
+def test_graph_axis_starts_at_zero_and_steps_in_ones_twos_fives() -> None:
+    # A guest whose memory barely moves: the axis is not fitted to the noise.
+    assert axis_top([325.78, 325.80, math.nan], 64) == 500
+    assert axis_top([455.0], 64) == 1000  # 10 % headroom: 500 is too tight
+    assert axis_top([1700.0], 64) == 2000
+    assert axis_top([], 64) == 100  # nothing known yet: the least, on a step
+    assert axis_top([math.nan] * 3, 64) == 100
+    assert axis_top([3.0], 64) == 100
