@@ -76,6 +76,7 @@ def test_clipboard_and_resolution_reach_a_real_guest_agent(
         session = view.canvas.session
         assert session.protocol == "spice"
         qtbot.waitUntil(lambda: session.agent_connected, timeout=TIMEOUT_MS)
+        assert session.resize_hint == ""  # the Scaling menu has no "needs the agent" note
         qtbot.waitUntil(
             lambda: any(x.startswith("client-caps") for x in lines(serial)), timeout=10_000
         )

@@ -119,6 +119,8 @@ def test_spice_display_of_a_real_guest(this_computer, qtbot, tmp_path: Path) -> 
         # One descriptor each for the main, display, cursor and inputs channels.
         assert session.fds_opened == 4
         assert session.invalidations > 0 and closed == []
+        # No agent in this guest: its resolution cannot follow, and the menu says why.
+        assert session.resize_hint == "Needs the SPICE agent in the guest"
 
         # A PS/2 mouse only: SPICE's server mouse mode, so the canvas grabs the pointer.
         assert not session.absolute_pointer

@@ -184,9 +184,11 @@ class ConsoleView(QWidget):
         self.resize_guest_action.setCheckable(True)
         self.resize_guest_action.setChecked(self.hub.settings.resize_guest)
         self.resize_guest_action.toggled.connect(self.set_resize_guest)
-        self.scaling_menu.aboutToShow.connect(
-            lambda: self.resize_guest_action.setChecked(self.hub.settings.resize_guest)
-        )
+        # Why it may do nothing here (a disabled line under it, shown when it applies).
+        self.resize_guest_note = self.scaling_menu.addAction("")
+        self.resize_guest_note.setEnabled(False)
+        self.resize_guest_note.setVisible(False)
+        self.scaling_menu.aboutToShow.connect(self._show_resize_guest)
         self.keys_menu = QMenu("Send Key", self)
         self.key_actions: dict[str, QAction] = {}
         for label, codes in keys.COMBINATIONS:
@@ -316,6 +318,13 @@ class ConsoleView(QWidget):
         session = self.canvas.session
         if session is not None and width > 0 and height > 0 and self.hub.settings.resize_guest:
             session.set_preferred_size(width, height)
+
+    def _show_resize_guest(self) -> None:
+        self.resize_guest_action.setChecked(self.hub.settings.resize_guest)
+        session = self.canvas.session
+        note = session.resize_hint if session is not None else ""
+        self.resize_guest_note.setText(note)
+        self.resize_guest_note.setVisible(bool(note))
 
     def set_resize_guest(self, on: bool) -> None:
         """Whether the guest's resolution follows the view (kept for every console)."""

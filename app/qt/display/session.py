@@ -96,6 +96,12 @@ class DisplaySession(QObject):
     def send_password(self, password: str) -> None:
         raise NotImplementedError
 
+    @property
+    def resize_hint(self) -> str:
+        """Why the guest's resolution does not follow the view, in a few words for a menu;
+        empty where it does (or may yet)."""
+        return "This display cannot change the guest's resolution"
+
     def set_preferred_size(self, width: int, height: int) -> None:
         """The guest resolution, in device pixels, that would fill the view. Protocols
         that can ask the guest for it do (SPICE through its agent, VNC with

@@ -138,6 +138,11 @@ class SpiceSession(DisplaySession):
         return self.agent.connected
 
     @property
+    def resize_hint(self) -> str:
+        # Only the guest's agent can be asked (one may still start).
+        return "" if self.agent.connected else "Needs the SPICE agent in the guest"
+
+    @property
     def is_open(self) -> bool:
         return self._open
 

@@ -144,6 +144,12 @@ class VncSession(DisplaySession):
         self._handle(self.client.send_password(password))
         self._flush()
 
+    @property
+    def resize_hint(self) -> str:
+        if self.resize_refused:
+            return "This guest's video card cannot change resolution"
+        return ""
+
     def set_preferred_size(self, width: int, height: int) -> None:
         self._wanted_size = guest_resolution(width, height)
         self._resize_timer.start()

@@ -328,3 +328,12 @@ def test_the_guest_follows_the_view_only_while_the_person_wants_it(
     assert view.hub.settings.resize_guest is True
     qtbot.waitUntil(lambda: asked()[-1:] == [view.area.view_size()], timeout=3000)
     assert len(asked()) == 2
+
+    # No word under the choice while the guest follows; the reason once it says it cannot.
+    view.scaling_menu.aboutToShow.emit()
+    assert not view.resize_guest_note.isVisible()
+    server.extended_desktop_size(64, 48, reason=1, status=3)
+    qtbot.waitUntil(lambda: view.canvas.session.resize_refused, timeout=3000)
+    view.scaling_menu.aboutToShow.emit()
+    assert view.resize_guest_note.isVisible() and not view.resize_guest_note.isEnabled()
+    assert view.resize_guest_note.text() == "This guest's video card cannot change resolution"
