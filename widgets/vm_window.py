@@ -156,6 +156,8 @@ class VMWindow(QMainWindow):
         hub.vmChanged.connect(self._vm_changed)
         hub.vmRemoved.connect(self._removed)
         hub.statsUpdated.connect(self._stats)
+        hub.want_detail(*self.key, True)  # the graphs show disk and network rates
+        self._wants_detail = True
         self._show(vm)
 
     # -- state -------------------------------------------------------------------------
@@ -227,6 +229,9 @@ class VMWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._preview_timer.stop()
+        if self._wants_detail:
+            self._wants_detail = False
+            self.hub.want_detail(*self.key, False)
         self.display.shutdown()
         if not self.isMaximized() and not self.isFullScreen():  # the next VM window's size
             self.hub.settings.window_geometry[SIZE_KEY] = f"{self.width()}x{self.height()}"

@@ -4,6 +4,7 @@ rates and fixed-length histories that graphs draw as they are.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -14,12 +15,30 @@ import libvirt
 HISTORY_LENGTH = 120  # samples kept per VM; at one a second, two minutes
 
 LIST_STATS = libvirt.VIR_DOMAIN_STATS_CPU_TOTAL | libvirt.VIR_DOMAIN_STATS_BALLOON
+#: Asked only for the VMs whose graphs are shown: disk statistics cost the hypervisor a
+#: query to each guest's QEMU.
+DETAIL_STATS = libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE
 
 
-def sample(virconn: libvirt.virConnect, what: int = LIST_STATS) -> list[tuple[str, dict]]:
-    """One bulk query for all running domains of a connection (blocking)."""
+def sample(
+    virconn: libvirt.virConnect, what: int = LIST_STATS, detail: Iterable[str] = ()
+) -> list[tuple[str, dict]]:
+    """One bulk query for all running domains of a connection, plus disk and network
+    statistics of the running ones among the UUIDs in ``detail`` (blocking)."""
     flags = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
-    return [(dom.UUIDString(), record) for dom, record in virconn.getAllDomainStats(what, flags)]
+    records = {dom.UUIDString(): record for dom, record in virconn.getAllDomainStats(what, flags)}
+    doms = []
+    for uuid in detail:
+        if uuid in records:
+            with contextlib.suppress(libvirt.libvirtError):  # gone since the first query
+                doms.append(virconn.lookupByUUIDString(uuid))
+    if doms:
+        try:
+            for dom, extra in virconn.domainListGetStats(doms, DETAIL_STATS):
+                records[dom.UUIDString()].update(extra)
+        except libvirt.libvirtError:
+            pass  # one stopped meanwhile: no detail this tick, the graphs show a gap
+    return list(records.items())
 
 
 @dataclass(frozen=True)
@@ -29,10 +48,11 @@ class Counters:
     time: float
     cpu_ns: int
     vcpus: int
-    disk_read: int
-    disk_write: int
-    net_rx: int
-    net_tx: int
+    # None where the sample had no disk or network statistics (see DETAIL_STATS).
+    disk_read: int | None
+    disk_write: int | None
+    net_rx: int | None
+    net_tx: int | None
     memory_kib: int  # what the guest costs the host: QEMU's RSS when known
 
     @classmethod
@@ -40,8 +60,10 @@ class Counters:
         """`vcpus` is the guest's vCPU count as the inventory knows it; asking libvirt for
         per-vCPU statistics just for the count would double the cost of every tick."""
 
-        def total(prefix: str, count_key: str, suffix: str) -> int:
-            n = int(record.get(count_key, 0))
+        def total(prefix: str, count_key: str, suffix: str) -> int | None:
+            if count_key not in record:
+                return None
+            n = int(record[count_key])
             return sum(int(record.get(f"{prefix}.{i}.{suffix}", 0)) for i in range(n))
 
         memory = record.get("balloon.rss") or record.get("balloon.current") or 0
@@ -89,10 +111,16 @@ def _empty() -> deque[float]:
     return deque([math.nan] * HISTORY_LENGTH, maxlen=HISTORY_LENGTH)
 
 
-def _rate(new: int, old: int, seconds: float) -> float:
+def _rate(new: int | None, old: int | None, seconds: float) -> float:
+    if new is None or old is None:  # not asked for in one of the two samples
+        return math.nan
     if seconds <= 0 or new < old:  # counters reset when the guest restarts
         return math.nan
     return (new - old) / seconds
+
+
+def _sum(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a + b
 
 
 class StatsTracker:
@@ -125,11 +153,16 @@ class StatsTracker:
                     else min(100.0, cpu_rate / 1e9 / counters.vcpus * 100.0)
                 )
                 disk = _rate(
-                    counters.disk_read + counters.disk_write, prev.disk_read + prev.disk_write, dt
+                    _sum(counters.disk_read, counters.disk_write),
+                    _sum(prev.disk_read, prev.disk_write),
+                    dt,
                 )
-                net = _rate(counters.net_rx + counters.net_tx, prev.net_rx + prev.net_tx, dt)
+                net = _rate(
+                    _sum(counters.net_rx, counters.net_tx), _sum(prev.net_rx, prev.net_tx), dt
+                )
             stats.cpu_percent.append(cpu)
-            stats.memory_kib.append(float(counters.memory_kib))
+            # No figure (a driver that reports none): a gap, not a 0.
+            stats.memory_kib.append(float(counters.memory_kib) if counters.memory_kib else math.nan)
             stats.disk_bps.append(disk)
             stats.net_bps.append(net)
         # VMs that stopped: forget their counters so a restart begins a fresh rate, and

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -31,6 +31,9 @@ class _Entry:
     tracker: stats.StatsTracker
     persistent: bool  # saved in settings (False for a --connect URI given once)
     sampling: bool = False
+    #: VMs whose disk and network rates are wanted (their graphs are shown), with how many
+    #: windows want each.
+    detail: dict[str, int] = field(default_factory=dict)
 
 
 class ConnectionHub(QObject):
@@ -133,6 +136,18 @@ class ConnectionHub(QObject):
         entry = self._entries.get(conn_id)
         return entry.tracker.vms.get(uuid) if entry else None
 
+    def want_detail(self, conn_id: str, uuid: str, on: bool) -> None:
+        """Whether a window shows this VM's disk and network rates (asked for each tick
+        only while one does; they cost the hypervisor a query to the guest)."""
+        entry = self._entries.get(conn_id)
+        if entry is None:
+            return
+        count = entry.detail.get(uuid, 0) + (1 if on else -1)
+        if count > 0:
+            entry.detail[uuid] = count
+        else:
+            entry.detail.pop(uuid, None)
+
     def _tick(self) -> None:
         for conn_id, entry in self._entries.items():
             virconn = entry.conn.virconn
@@ -140,7 +155,7 @@ class ConnectionHub(QObject):
                 continue  # a slow host gets no second query stacked on the first
             entry.sampling = True
             (
-                Op(stats.sample, virconn, what="read statistics")
+                Op(stats.sample, virconn, detail=list(entry.detail), what="read statistics")
                 .success(lambda records, cid=conn_id: self._sampled(cid, records))
                 .failure(lambda err, cid=conn_id: self._sample_failed(cid, err))
                 .owned_by(self)

@@ -68,6 +68,16 @@ def test_disk_and_net_sum_over_devices() -> None:
     t.ingest(2.0, [("a", r1)])
     assert t.vms["a"].disk_bps[-1] == 2000.0
     assert t.vms["a"].net_bps[-1] == 1000.0
+    # Disk and network are asked only while the VM's graphs are shown: a tick without them
+    # is a gap, and the tick after it no spike from a counter taken as 0.
+    t.ingest(3.0, [("a", rec(0))])
+    assert math.isnan(t.vms["a"].disk_bps[-1]) and math.isnan(t.vms["a"].net_bps[-1])
+    t.ingest(4.0, [("a", r1)])
+    assert math.isnan(t.vms["a"].disk_bps[-1]) and math.isnan(t.vms["a"].net_bps[-1])
+    # A guest with no disk and no network card: zero, not unknown.
+    t.ingest(5.0, [("b", rec(0, **{"block.count": 0, "net.count": 0}))])
+    t.ingest(6.0, [("b", rec(0, **{"block.count": 0, "net.count": 0}))])
+    assert t.vms["b"].disk_bps[-1] == 0.0 and t.vms["b"].net_bps[-1] == 0.0
 
 
 def test_memory_prefers_rss() -> None:
@@ -92,3 +102,11 @@ def test_graph_axis_starts_at_zero_and_steps_in_ones_twos_fives() -> None:
     assert axis_top([], 64) == 100  # nothing known yet: the least, on a step
     assert axis_top([math.nan] * 3, 64) == 100
     assert axis_top([3.0], 64) == 100
+
+
+def test_memory_not_yet_known_is_a_gap() -> None:
+    t = StatsTracker()
+    t.ingest(0.0, [("a", {"cpu.time": 0})])  # no balloon figures in the first answer
+    assert math.isnan(t.vms["a"].memory_kib[-1])
+    t.ingest(1.0, [("a", rec(0))])
+    assert t.vms["a"].memory_kib[-1] == 300_000
