@@ -25,13 +25,15 @@ class Purpose(StrEnum):
 
     SCREENSHOTS = "screenshots"
     SEND_FILES = "send-files"
-    DISC_IMAGES = "disc-images"
+    DISC_IMAGES = "disc-images"  # install discs, and discs shared over USB
+    DISK_IMAGES = "disk-images"  # disks imported into a new VM
 
 
 _STANDARD = {
     Purpose.SCREENSHOTS: _Location.PicturesLocation,
     Purpose.SEND_FILES: _Location.HomeLocation,
     Purpose.DISC_IMAGES: _Location.DownloadLocation,  # disc images are mostly downloaded
+    Purpose.DISK_IMAGES: _Location.HomeLocation,
 }
 
 

@@ -26,6 +26,7 @@ from app.qt.bridge import ConnectionHub
 from app.qt.models import Role, VMFilterModel, VMTreeModel, only_live_roles
 from app.qt.thumbnails import ThumbnailService
 from widgets.connection_dialog import ConnectionDialog
+from widgets.folders import Folders
 from widgets.icons import icon
 from widgets.preferences import PreferencesDialog
 from widgets.vm_actions import VMActions
@@ -268,7 +269,13 @@ class MainWindow(QMainWindow):
             return
         from widgets.newvm import NewVMWizard  # libosinfo and the wizard load when needed
 
-        wizard = NewVMWizard(conn, self.model, self, on_created=self._open_new_vm)
+        wizard = NewVMWizard(
+            conn,
+            self.model,
+            self,
+            on_created=self._open_new_vm,
+            folders=Folders(self.hub.settings, self.hub.save),
+        )
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.destroyed.connect(lambda _obj=None: setattr(self, "new_vm_wizard", None))
         self.new_vm_wizard = wizard

@@ -23,6 +23,7 @@ from app.core.errors import NidoError
 from app.core.newvm import ImageInfo, ImportMode, SourceKind, inspect_image
 from app.core.newvm.images import CONVERTED_FORMATS
 from app.qt.jobs import Op
+from widgets.folders import Folders, Purpose
 from widgets.newvm.common import FieldMessage, size_text
 from widgets.newvm.wizard import NewVMWizard, Page
 
@@ -32,8 +33,11 @@ PATH_DELAY_MS = 300  # a typed path is looked at once typing pauses
 class PathField(QWidget):
     """A path box with a Browse button."""
 
-    def __init__(self, placeholder: str, title: str, filters: str) -> None:
+    def __init__(
+        self, placeholder: str, title: str, filters: str, folders: Folders, purpose: Purpose
+    ) -> None:
         super().__init__()
+        self._folders, self._purpose = folders, purpose
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.edit = QLineEdit()
@@ -46,9 +50,13 @@ class PathField(QWidget):
         self.browse.clicked.connect(self._pick)
 
     def _pick(self) -> None:
-        start = os.path.dirname(self.edit.text()) or os.path.expanduser("~")
+        # Beside the path typed so far, else where the person last picked one.
+        start = os.path.dirname(self.edit.text())
+        if not os.path.isdir(start):
+            start = self._folders.start(self._purpose)
         path, _ = QFileDialog.getOpenFileName(self, self._title, start, self._filters)
         if path:
+            self._folders.used(self._purpose, path)
             self.edit.setText(path)
 
 
@@ -72,6 +80,8 @@ class SourcePage(Page):
             "/path/to/install-disc.iso",
             "Choose a disc image",
             "Disc images (*.iso *.ISO);;All files (*)",
+            nv.folders,
+            Purpose.DISC_IMAGES,
         )
         self.iso.edit.setObjectName("isoPath")
         self.iso_message = FieldMessage()
@@ -84,6 +94,8 @@ class SourcePage(Page):
             "/path/to/disk.qcow2",
             "Choose a disk image",
             "Disk images (*.qcow2 *.img *.raw *.vmdk *.vdi);;All files (*)",
+            nv.folders,
+            Purpose.DISK_IMAGES,
         )
         self.image.edit.setObjectName("imagePath")
         self.image_message = FieldMessage()

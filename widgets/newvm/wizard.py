@@ -32,6 +32,7 @@ from app.core.workers import WorkerPool
 from app.qt.jobs import Op, call_in_gui
 from app.qt.models import VMTreeModel
 from widgets.error_dialog import show_error
+from widgets.folders import Folders
 from widgets.icons import icon
 from widgets.newvm.common import field_problems
 from widgets.newvm.host_facts import host_facts
@@ -109,9 +110,12 @@ class NewVMWizard(QWizard):
         host: HostFacts | None = None,
         database: osdb.OSDatabaseClient | None = None,
         on_created: Callable[[VMInfo], None] | None = None,
+        folders: Folders | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("newVMWizard")
+        #: Where the Browse… dialogs start (remembered in the settings when given).
+        self.folders = folders or Folders()
         self.setWindowTitle(f"New VM on {conn.spec.label}")
         self.setWindowIcon(icon("new-vm"))
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
