@@ -181,6 +181,10 @@ class OSPage(Page):
                     "newer than the list, pick the newest one of its family, or Generic Linux."
                 )
         self.list.blockSignals(False)
+        # A search that leaves one OS picks it: the person named it, and Next must not
+        # go on with "unknown" while the only match sits there unselected.
+        if self.search.text().strip() and self.list.count() == 1 and not self.list.currentItem():
+            self.list.setCurrentRow(0)
 
     def _picked(self, item: QListWidgetItem | None, _previous: object = None) -> None:
         if item is None:

@@ -93,15 +93,24 @@ def test_an_unknown_disc_offers_the_whole_list(made_wizard, qtbot, isos) -> None
     assert page.chooser.isVisible() and page.other.isChecked()
     assert "Pick its OS below" in page.message.text()
     assert page.list.count() > 100
+    # The guesses say they are guesses.
+    go_to(qtbot, wizard, PageId.RESOURCES)
+    assert wizard.resources_page.memory.hint.text().startswith("Nido's guess")
+    wizard.back()
+    # A search with several matches picks none of them.
+    page.search.setText("debian")
+    assert page.list.count() > 1 and page.list.currentItem() is None
+    assert wizard.spec.os is None
     # End-of-life releases are hidden until asked for.
     page.search.setText("debian 6")
     assert [page.list.item(i).text() for i in range(page.list.count())] == []
     page.eol.setChecked(True)
     names = [page.list.item(i).text() for i in range(page.list.count())]
-    assert "Debian 6.0  (end of life)" in names
-    # The guesses say they are guesses.
-    go_to(qtbot, wizard, PageId.RESOURCES)
-    assert wizard.resources_page.memory.hint.text().startswith("Nido's guess")
+    assert names == ["Debian 6.0  (end of life)"]
+    # A search that leaves one OS picks it.
+    settle(qtbot, wizard)
+    assert wizard.spec.os is not None and wizard.spec.os.short_id == "debian6"
+    assert page.chosen.text().startswith("Nido sets the VM up for Debian 6")
 
 
 def test_choosing_another_os_brings_its_defaults(made_wizard, qtbot, isos) -> None:
