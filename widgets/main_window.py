@@ -122,8 +122,8 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcuts(
             QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
         )
-        # Ctrl+Q quits from a VM window too (the only one shown with --show-domain-console);
-        # a display holding the keyboard grab keeps it for the guest.
+        # Ctrl+Q quits from a VM window too, as the window's own shortcuts work there; a
+        # display holding the keyboard grab keeps it for the guest.
         self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action.triggered.connect(self.quitRequested)
         self.find_action = QAction("&Filter VMs", self)

@@ -119,6 +119,11 @@ def _domain(name: str, accel: str, memory_mib: int, os_extra: str, devices: str)
 """
 
 
+#: The least memory of a guest with a virtio GPU: beside the 1080p console, its driver's
+#: buffers do not fit in the default 96 MiB.
+VIRTIO_GPU_MEMORY_MIB = 160
+
+
 def domain_xml(
     name: str,
     guest: LinuxGuest,
@@ -145,8 +150,8 @@ def domain_xml(
     it has a qemu-xhci USB controller and :data:`USB_REDIRECT_PORTS` SPICE USB redirection
     ports, and reports the USB devices it sees on the serial port
     (:func:`tests.guest.linux.usb_events`). With ``video="virtio"`` its video card is a
-    virtio GPU, on whose cursor plane it shows :data:`tests.guest.linux.CURSOR_SHAPE`.
-    With ``sound`` it has an HD Audio card, on which it plays noise without pause."""
+    virtio GPU, on whose cursor plane it shows :data:`tests.guest.linux.CURSOR_SHAPE`,
+    and at least :data:`VIRTIO_GPU_MEMORY_MIB` of memory. With ``sound`` it has an HD Audio card, on which it plays noise without pause."""
     kinds = (graphics,) if isinstance(graphics, str) else graphics or ()
     if spice_agent and "spice" not in kinds:
         raise ValueError("a SPICE agent needs SPICE graphics")
@@ -160,6 +165,8 @@ def domain_xml(
     devices = _devices(
         serial_log, graphics, listen, password, tablet, spice_agent, usb_redirect, video, sound
     )
+    if video == "virtio":  # less, and loading its driver runs out of memory (OOM-killed)
+        memory_mib = max(memory_mib, VIRTIO_GPU_MEMORY_MIB)
     return _domain(name, accel, memory_mib, os_extra, devices)
 
 

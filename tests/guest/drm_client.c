@@ -29,6 +29,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -40,7 +41,6 @@
 #define HOT_Y 7
 /* The new framebuffer's colour after a mode change (XRGB8888). */
 #define FOLLOW_COLOUR 0xff2060a0u
-#define MAX_MODES 64
 
 struct mode_card_res {
     uint64_t fb_id_ptr, crtc_id_ptr, connector_id_ptr, encoder_id_ptr;
@@ -80,6 +80,9 @@ struct mode_map_dumb {
     uint32_t handle, pad;
     uint64_t offset;
 };
+struct mode_destroy_dumb {
+    uint32_t handle;
+};
 struct mode_cursor2 {
     uint32_t flags, crtc_id;
     int32_t x, y;
@@ -96,6 +99,7 @@ struct mode_cursor2 {
 #define IOCTL_DIRTYFB _IOWR(DRM_BASE, 0xB1, struct mode_fb_dirty)
 #define IOCTL_CREATE_DUMB _IOWR(DRM_BASE, 0xB2, struct mode_create_dumb)
 #define IOCTL_MAP_DUMB _IOWR(DRM_BASE, 0xB3, struct mode_map_dumb)
+#define IOCTL_DESTROY_DUMB _IOWR(DRM_BASE, 0xB4, struct mode_destroy_dumb)
 #define IOCTL_CURSOR2 _IOWR(DRM_BASE, 0xBB, struct mode_cursor2)
 #define CURSOR_BO 0x01
 #define CURSOR_MOVE 0x02
@@ -126,34 +130,50 @@ static uint32_t *dumb_buffer(int fd, uint32_t width, uint32_t height, struct mod
     return p == MAP_FAILED ? NULL : p;
 }
 
-/* The connector's preferred mode; 0 if it has none. */
+/* The connector's preferred mode; 0 if it has none. The kernel copies the modes only into
+ * an array that holds them all, and their number can grow between two calls: ask again
+ * until it fits. */
 static int preferred_mode(int fd, uint32_t connector, struct mode_info *out) {
-    static struct mode_info modes[MAX_MODES];
-    struct mode_get_connector c = {.connector_id = connector};
-    if (ioctl(fd, IOCTL_GETCONNECTOR, &c) < 0)  /* count_modes 0: the kernel probes */
-        return 0;
-    uint32_t n = c.count_modes < MAX_MODES ? c.count_modes : MAX_MODES;
-    c = (struct mode_get_connector){
-        .connector_id = connector, .modes_ptr = (uintptr_t)modes, .count_modes = n};
-    if (ioctl(fd, IOCTL_GETCONNECTOR, &c) < 0)
-        return 0;
-    n = c.count_modes < n ? c.count_modes : n;
-    for (uint32_t i = 0; i < n; i++)
+    struct mode_info *modes = NULL;
+    uint32_t room = 0;
+    struct mode_get_connector c;
+    for (;;) {
+        c = (struct mode_get_connector){
+            .connector_id = connector, .modes_ptr = (uintptr_t)modes, .count_modes = room};
+        if (ioctl(fd, IOCTL_GETCONNECTOR, &c) < 0) {  /* count_modes 0: the kernel probes */
+            free(modes);
+            return 0;
+        }
+        if (c.count_modes <= room)
+            break;
+        room = c.count_modes;
+        free(modes);
+        modes = calloc(room, sizeof *modes);
+        if (modes == NULL)
+            return 0;
+    }
+    int found = 0;
+    for (uint32_t i = 0; i < c.count_modes && !found; i++)
         if (modes[i].type & MODE_TYPE_PREFERRED) {
             *out = modes[i];
-            return 1;
+            found = 1;
         }
-    return 0;
+    free(modes);
+    return found;
 }
 
 static uint32_t shown_fb;
 
-/* Shows `mode` on `crtc` from a new framebuffer of FOLLOW_COLOUR; says what happened. */
+/* Shows `mode` on `crtc` from a new framebuffer of FOLLOW_COLOUR; says what happened. The
+ * dumb buffer's handle is let go once the framebuffer holds it, and the framebuffer shown
+ * before is removed, so following many sizes holds one buffer at a time. */
 static void set_mode(int fd, uint32_t crtc, uint32_t connector, const struct mode_info *mode) {
     struct mode_create_dumb d;
     uint32_t *px = dumb_buffer(fd, mode->hdisplay, mode->vdisplay, &d);
     if (px == NULL) {
         printf("nido-mode failed: dumb buffer: %m\n");
+        if (d.handle)
+            ioctl(fd, IOCTL_DESTROY_DUMB, &(struct mode_destroy_dumb){.handle = d.handle});
         return;
     }
     for (uint32_t y = 0; y < mode->vdisplay; y++)
@@ -162,7 +182,9 @@ static void set_mode(int fd, uint32_t crtc, uint32_t connector, const struct mod
     munmap(px, d.size);
     struct mode_fb_cmd fb = {.width = mode->hdisplay, .height = mode->vdisplay,
                              .pitch = d.pitch, .bpp = 32, .depth = 24, .handle = d.handle};
-    if (ioctl(fd, IOCTL_ADDFB, &fb) < 0) {
+    int added = ioctl(fd, IOCTL_ADDFB, &fb);
+    ioctl(fd, IOCTL_DESTROY_DUMB, &(struct mode_destroy_dumb){.handle = d.handle});
+    if (added < 0) {
         printf("nido-mode failed: ADDFB: %m\n");
         return;
     }
@@ -170,6 +192,7 @@ static void set_mode(int fd, uint32_t crtc, uint32_t connector, const struct mod
                             .crtc_id = crtc, .fb_id = fb.fb_id, .mode_valid = 1, .mode = *mode};
     if (ioctl(fd, IOCTL_SETCRTC, &set) < 0) {
         printf("nido-mode failed: SETCRTC: %m\n");
+        ioctl(fd, IOCTL_RMFB, &fb.fb_id);
         return;
     }
     struct mode_fb_dirty dirty = {.fb_id = fb.fb_id};  /* no clips: all of it */

@@ -41,7 +41,8 @@ def _follows(qtbot, view, serial: Path) -> tuple[int, int]:
             f"the guest stayed at {session.width}x{session.height}, not {w}x{h}; it said "
             f"{mode_lines(serial.read_bytes())}"
         ) from None
-    assert f"set {w}x{h}" in mode_lines(serial.read_bytes())
+    # The size shows as soon as the mode is set; the guest says so a moment later.
+    qtbot.waitUntil(lambda: f"set {w}x{h}" in mode_lines(serial.read_bytes()), timeout=10_000)
     return want
 
 
@@ -49,7 +50,11 @@ def _follows(qtbot, view, serial: Path) -> tuple[int, int]:
 def test_the_guest_resolution_follows_the_window(this_computer, qtbot, tmp_path: Path) -> None:
     serial = tmp_path / "serial.log"
     xml = domain_xml(
-        "nido-it-resize", linux_guest(), accelerator(), serial_log=serial, video="virtio"
+        "nido-it-resize",
+        linux_guest(),
+        accelerator(),
+        serial_log=serial,
+        video="virtio",
     )
     vmw, _dom = start_in_vm_window(this_computer, qtbot, xml, serial, size=(1000, 720))
     view = vmw.display

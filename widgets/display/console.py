@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
@@ -333,6 +334,8 @@ class ConsoleView(QWidget):
             self.hub.save()
         if on:
             self._offer_size(*self.area.view_size())
+        elif self.canvas.session is not None:
+            self.canvas.session.clear_preferred_size()  # nor a size still on its way
 
     # -- commands --------------------------------------------------------------------------
     def set_scaling(self, mode: Scaling) -> None:
@@ -425,18 +428,24 @@ class ConsoleView(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Save Screenshot", default, "PNG image (*.png)")
         if not path:
             return
-        self.folders.used(Purpose.SCREENSHOTS, path)
-        if not image.save(path, "PNG"):
-            log.warning("could not save the screenshot to %s", path)
-            show_error(
-                self,
-                NidoError(
-                    "The screenshot could not be saved.",
-                    f"Nido could not write a PNG image to {path}. Check that the folder"
-                    " exists, that you may write there, and that the disk is not full.",
-                    ErrorKind.DENIED,
-                ),
-            )
+        if image.save(path, "PNG"):
+            self.folders.used(Purpose.SCREENSHOTS, path)
+            return
+        log.warning("could not save the screenshot to %s", path)
+        folder = Path(path).parent
+        kind, why = ErrorKind.INTERNAL, "Check that the disk is not full."
+        if not folder.is_dir():
+            kind, why = ErrorKind.NOT_FOUND, f"The folder {folder} does not exist."
+        elif not os.access(folder, os.W_OK):
+            kind, why = ErrorKind.DENIED, f"You may not write in the folder {folder}."
+        show_error(
+            self,
+            NidoError(
+                "The screenshot could not be saved.",
+                f"Nido could not write a PNG image to {path}. {why}",
+                kind,
+            ),
+        )
 
     def shutdown(self) -> None:
         """Close the display (the window is closing)."""

@@ -9,12 +9,13 @@ says the guest changed it, and never asks which protocol it talks to.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from app.core.rfb.protocol import MAX_FRAMEBUFFER_SIDE
+from app.core.rfb.protocol import MAX_FRAMEBUFFER_PIXELS, MAX_FRAMEBUFFER_SIDE
 
 
 @dataclass(frozen=True)
@@ -107,22 +108,33 @@ class DisplaySession(QObject):
         that can ask the guest for it do (SPICE through its agent, VNC with
         SetDesktopSize); others ignore it."""
 
+    def clear_preferred_size(self) -> None:
+        """Ask nothing more of the guest's resolution (the person turned following off);
+        the guest keeps the one it has."""
+
     def close(self) -> None:
         raise NotImplementedError
 
 
-#: The smallest and largest resolution asked of a guest (the largest is the VNC
-#: framebuffer's cap on a side, see :mod:`app.core.rfb.framebuffer`).
+#: The smallest resolution asked of a guest, and the largest by default (the VNC
+#: framebuffer's caps, see :mod:`app.core.rfb.framebuffer`).
 MIN_WIDTH, MIN_HEIGHT = 320, 200
-MAX_SIDE = MAX_FRAMEBUFFER_SIDE
+MAX_SIZE = (MAX_FRAMEBUFFER_SIDE, MAX_FRAMEBUFFER_SIDE)
+MAX_PIXELS = MAX_FRAMEBUFFER_PIXELS
 
 
-def guest_resolution(width: float, height: float) -> tuple[int, int]:
+def guest_resolution(
+    width: float, height: float, largest: tuple[int, int] = MAX_SIZE
+) -> tuple[int, int]:
     """The resolution to ask of a guest for a view of ``width`` x ``height`` device
-    pixels: the view's, within what a guest can be asked for."""
+    pixels: the view's, at least the smallest, and shrunk to fit within ``largest`` and
+    :data:`MAX_PIXELS` with the view's shape kept (a guest shown scaled then fills the
+    view's width or height, with no bars on both)."""
+    w, h = max(1.0, float(width)), max(1.0, float(height))
+    shrink = min(1.0, largest[0] / w, largest[1] / h, math.sqrt(MAX_PIXELS / (w * h)))
     return (
-        min(max(MIN_WIDTH, int(width)), MAX_SIDE),
-        min(max(MIN_HEIGHT, int(height)), MAX_SIDE),
+        min(max(MIN_WIDTH, int(w * shrink)), largest[0]),
+        min(max(MIN_HEIGHT, int(h * shrink)), largest[1]),
     )
 
 

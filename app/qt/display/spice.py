@@ -172,6 +172,9 @@ class SpiceSession(DisplaySession):
         ``height`` device pixels; remembered until an agent is there to hear it."""
         self.agent.set_preferred_size(width, height)
 
+    def clear_preferred_size(self) -> None:
+        self.agent.clear_preferred_size()
+
     def usb_device_manager(self) -> Any:
         """spice-client-glib's ``UsbDeviceManager`` for this session (lists the host's USB
         devices and redirects them to the guest's ``<redirdev type='spicevmc'>``); None

@@ -197,6 +197,10 @@ class AgentLink:
         self.preferred = guest_resolution(width, height)
         self._send_preferred_size()
 
+    def clear_preferred_size(self) -> None:
+        """Ask nothing more: a later agent (the guest restarted) is not sent a size."""
+        self.preferred = None
+
     def _send_preferred_size(self) -> None:
         if self.preferred is None or self.main is None or not self.connected:
             return

@@ -14,9 +14,11 @@ most about 230 KB a read, so a 1080p frame takes some 36 of them.
 
 The guest's resolution follows the view where the server can ask the guest
 (ExtendedDesktopSize's SetDesktopSize): QEMU hands the size to a display device that takes
-one (virtio GPU) as the monitor's new preferred mode, which a guest's desktop then sets,
-and answers "invalid screen layout" for one that cannot (standard VGA, QXL), after which
-the session stops asking. A window being dragged asks once it rests.
+one as the monitor's new preferred mode (virtio GPU), which a guest's desktop then sets,
+and answers "invalid screen layout" for one that cannot (standard VGA), after which the
+session stops asking. QXL takes the size too, but heeds it only through the SPICE agent.
+A window being dragged asks once it rests; a view larger than QEMU serves asks for
+:data:`MAX_REQUEST` at most, in the view's shape.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 PARTIAL_DAMAGE_S = 1 / 30
 #: A view being resized asks the guest for its size once it has rested this long.
 RESIZE_SETTLE_MS = 250
+#: The largest resolution asked of a guest over VNC: QEMU's VNC server (7.2, Debian 12's;
+#: raised only in QEMU 9.1) serves at most 2560x2048 (VNC_MAX_WIDTH/HEIGHT) and crops a
+#: larger guest screen, pointer positions included, so a larger view is shown scaled.
+MAX_REQUEST = (2560, 2048)
 #: ExtendedDesktopSize answers that mean the server does what it was asked, or handed it
 #: on (4: QEMU forwards it to the display device; the guest may or may not follow).
 _RESIZE_TAKEN = (0, 4)
@@ -151,8 +157,12 @@ class VncSession(DisplaySession):
         return ""
 
     def set_preferred_size(self, width: int, height: int) -> None:
-        self._wanted_size = guest_resolution(width, height)
+        self._wanted_size = guest_resolution(width, height, MAX_REQUEST)
         self._resize_timer.start()
+
+    def clear_preferred_size(self) -> None:
+        self._resize_timer.stop()
+        self._wanted_size = None
 
     def close(self) -> None:
         self._resize_timer.stop()

@@ -301,7 +301,9 @@ def test_screenshot_dialog_starts_where_it_makes_sense_and_reports_failure(
     )
     assert box.text() == "The screenshot could not be saved."
     assert str(tmp_path / "gone" / "shot.png") in box.detailedText()
+    assert "does not exist" in box.detailedText()
     box.close()
+    assert view.hub.settings.folders["screenshots"] == str(elsewhere)  # not the failed one
 
 
 def test_the_guest_follows_the_view_only_while_the_person_wants_it(

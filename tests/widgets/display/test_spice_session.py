@@ -382,6 +382,14 @@ def test_the_preferred_size_reaches_the_agent_when_there_is_one(qtbot) -> None:
         assert main.calls[-1] == ("update_display", 0, 0, 0, 1000, 700, True)
         link.set_preferred_size(10, 10)
         assert main.calls[-1] == ("update_display", 0, 0, 0, 320, 200, True)
+        # Following turned off, then the guest restarts: its new agent is sent no size.
+        link.clear_preferred_size()
+        sent = len(main.calls)
+        main.props.agent_connected = False
+        link._agent_changed(main, None)
+        main.props.agent_connected = True
+        link._agent_changed(main, None)
+        assert not [c for c in main.calls[sent:] if c[0] == "update_display"]
     finally:
         link.detach()
 

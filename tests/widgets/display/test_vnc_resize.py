@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from app.qt.display.session import MIN_HEIGHT, MIN_WIDTH
-from app.qt.display.vnc import RESIZE_SETTLE_MS
+from app.qt.display.vnc import MAX_REQUEST, RESIZE_SETTLE_MS
 from tests.widgets.display.conftest import FB_H, FB_W
 from tests.widgets.display.fakeserver import DesktopSizeRequest
 
@@ -77,3 +77,23 @@ def test_a_forwarded_request_keeps_the_session_asking(qtbot, fake) -> None:
     assert not session.resize_refused
     session.set_preferred_size(1024, 768)
     qtbot.waitUntil(lambda: _asked(server) == [(800, 600), (1024, 768)], timeout=2000)
+
+
+def test_a_view_larger_than_qemu_serves_asks_for_its_shape_within_the_cap(qtbot, fake) -> None:
+    server, session = fake
+    server.extended_desktop_size(FB_W, FB_H)
+    session.set_preferred_size(3840, 2100)  # a maximized console on a 4K screen
+    qtbot.waitUntil(lambda: bool(_asked(server)), timeout=2000)
+    (w, h), (cap_w, cap_h) = _asked(server)[0], MAX_REQUEST
+    assert w <= cap_w and h <= cap_h
+    assert w == cap_w and abs(w / h - 3840 / 2100) < 0.01  # the view's shape, at the cap
+
+
+def test_turning_following_off_drops_a_size_still_on_its_way(qtbot, fake) -> None:
+    server, session = fake
+    session.set_preferred_size(800, 600)  # waits for the server's ExtendedDesktopSize
+    session.clear_preferred_size()
+    server.extended_desktop_size(FB_W, FB_H)
+    qtbot.waitUntil(lambda: session.client.can_set_desktop_size, timeout=2000)
+    qtbot.wait(SETTLED_MS)
+    assert _asked(server) == []
