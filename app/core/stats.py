@@ -4,13 +4,15 @@ rates and fixed-length histories that graphs draw as they are.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import libvirt
+
+log = logging.getLogger(__name__)
 
 HISTORY_LENGTH = 120  # samples kept per VM; at one a second, two minutes
 
@@ -26,18 +28,18 @@ def sample(
     """One bulk query for all running domains of a connection, plus disk and network
     statistics of the running ones among the UUIDs in ``detail`` (blocking)."""
     flags = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
-    records = {dom.UUIDString(): record for dom, record in virconn.getAllDomainStats(what, flags)}
-    doms = []
-    for uuid in detail:
-        if uuid in records:
-            with contextlib.suppress(libvirt.libvirtError):  # gone since the first query
-                doms.append(virconn.lookupByUUIDString(uuid))
-    if doms:
+    doms: dict[str, libvirt.virDomain] = {}
+    records: dict[str, dict] = {}
+    for dom, record in virconn.getAllDomainStats(what, flags):
+        uuid = dom.UUIDString()
+        doms[uuid], records[uuid] = dom, record
+    wanted = [doms[uuid] for uuid in detail if uuid in doms]
+    if wanted:
         try:
-            for dom, extra in virconn.domainListGetStats(doms, DETAIL_STATS):
+            for dom, extra in virconn.domainListGetStats(wanted, DETAIL_STATS):
                 records[dom.UUIDString()].update(extra)
-        except libvirt.libvirtError:
-            pass  # one stopped meanwhile: no detail this tick, the graphs show a gap
+        except libvirt.libvirtError as e:  # one stopped meanwhile: a gap in the graphs
+            log.debug("disk and network statistics failed: %s", e)
     return list(records.items())
 
 

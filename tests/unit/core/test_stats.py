@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
+import libvirt
+
+from app.core import stats
 from app.core.stats import HISTORY_LENGTH, Counters, StatsTracker, axis_top
 
 
@@ -110,3 +114,53 @@ def test_memory_not_yet_known_is_a_gap() -> None:
     assert math.isnan(t.vms["a"].memory_kib[-1])
     t.ingest(1.0, [("a", rec(0))])
     assert t.vms["a"].memory_kib[-1] == 300_000
+
+
+class _Dom:
+    def __init__(self, uuid: str) -> None:
+        self.uuid = uuid
+
+    def UUIDString(self) -> str:
+        return self.uuid
+
+
+class _Conn:
+    """getAllDomainStats and domainListGetStats, as libvirt answers them."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.doms = {u: _Dom(u) for u in ("a", "b")}
+        self.fail = fail
+        self.detail_asked: list[list[str]] = []
+
+    def getAllDomainStats(self, what, flags):
+        assert what == stats.LIST_STATS
+        return [(d, {"cpu.time": 1, "balloon.rss": 5}) for d in self.doms.values()]
+
+    def domainListGetStats(self, doms, what):
+        assert what == stats.DETAIL_STATS
+        self.detail_asked.append([d.UUIDString() for d in doms])
+        if self.fail:
+            raise libvirt.libvirtError("domain is not running")
+        return [(d, {"block.count": 1, "block.0.rd.bytes": 7, "net.count": 0}) for d in doms]
+
+
+def test_sample_adds_disk_and_network_only_for_the_vms_asked() -> None:
+    conn = _Conn()
+    records = dict(stats.sample(conn, detail=["b", "gone"]))
+    assert conn.detail_asked == [["b"]]  # the domain objects of the first answer
+    assert records["a"] == {"cpu.time": 1, "balloon.rss": 5}
+    assert records["b"] == {
+        "cpu.time": 1,
+        "balloon.rss": 5,
+        "block.count": 1,
+        "block.0.rd.bytes": 7,
+        "net.count": 0,
+    }
+    assert stats.sample(conn) and conn.detail_asked == [["b"]]  # none asked: no query
+
+
+def test_sample_keeps_the_list_figures_when_the_detail_fails(caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="app.core.stats")
+    records = dict(stats.sample(_Conn(fail=True), detail=["a"]))
+    assert records["a"] == {"cpu.time": 1, "balloon.rss": 5}
+    assert "disk and network statistics failed" in caplog.text
