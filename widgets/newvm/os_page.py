@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -25,6 +25,8 @@ from widgets.newvm.common import HINT_COLOUR
 from widgets.newvm.wizard import NewVMWizard, Page
 
 OS_ROLE = Qt.ItemDataRole.UserRole + 1
+#: A search that leaves one OS picks it once typing has paused this long.
+SOLE_MATCH_MS = 400
 
 
 def search_hint(catalogue: Sequence[OSInfo] | None, today: dt.date | None = None) -> str:
@@ -113,6 +115,13 @@ class OSPage(Page):
         self.chosen.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.chosen)
 
+        # A search that leaves one OS picks it once typing pauses: the person named it, and
+        # Next must not go on with "unknown" while the only match sits there unselected.
+        self._sole_match = QTimer(self)
+        self._sole_match.setSingleShot(True)
+        self._sole_match.setInterval(SOLE_MATCH_MS)
+        self._sole_match.timeout.connect(self._pick_sole_match)
+
         self.other.toggled.connect(self._show_chooser)
         self.search.textChanged.connect(self._fill)
         self.eol.toggled.connect(self._fill)
@@ -181,8 +190,9 @@ class OSPage(Page):
                     "newer than the list, pick the newest one of its family, or Generic Linux."
                 )
         self.list.blockSignals(False)
-        # A search that leaves one OS picks it: the person named it, and Next must not
-        # go on with "unknown" while the only match sits there unselected.
+        self._sole_match.start()
+
+    def _pick_sole_match(self) -> None:
         if self.search.text().strip() and self.list.count() == 1 and not self.list.currentItem():
             self.list.setCurrentRow(0)
 

@@ -51,7 +51,7 @@ class PathField(QWidget):
 
     def _pick(self) -> None:
         # Beside the path typed so far, else where the person last picked one.
-        start = os.path.dirname(self.edit.text())
+        start = os.path.dirname(os.path.expanduser(self.edit.text()))
         if not os.path.isdir(start):
             start = self._folders.start(self._purpose)
         path, _ = QFileDialog.getOpenFileName(self, self._title, start, self._filters)

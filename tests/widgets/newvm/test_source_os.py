@@ -16,6 +16,7 @@ from app.core.newvm import Firmware, SourceKind
 from app.core.osdb import media
 from tests.widgets.newvm.conftest import go_to, next_enabled, set_iso, settle
 from widgets.newvm import PageId
+from widgets.newvm.os_page import SOLE_MATCH_MS
 
 
 def test_a_good_disc_is_detected_and_lets_the_person_on(made_wizard, qtbot, isos) -> None:
@@ -99,6 +100,7 @@ def test_an_unknown_disc_offers_the_whole_list(made_wizard, qtbot, isos) -> None
     wizard.back()
     # A search with several matches picks none of them.
     page.search.setText("debian")
+    qtbot.wait(SOLE_MATCH_MS * 2)
     assert page.list.count() > 1 and page.list.currentItem() is None
     assert wizard.spec.os is None
     # End-of-life releases are hidden until asked for.
@@ -107,9 +109,11 @@ def test_an_unknown_disc_offers_the_whole_list(made_wizard, qtbot, isos) -> None
     page.eol.setChecked(True)
     names = [page.list.item(i).text() for i in range(page.list.count())]
     assert names == ["Debian 6.0  (end of life)"]
-    # A search that leaves one OS picks it.
+    # A search that leaves one OS picks it, once typing pauses.
+    assert wizard.spec.os is None
+    qtbot.waitUntil(lambda: wizard.spec.os is not None, timeout=3000)
     settle(qtbot, wizard)
-    assert wizard.spec.os is not None and wizard.spec.os.short_id == "debian6"
+    assert wizard.spec.os.short_id == "debian6"
     assert page.chosen.text().startswith("Nido sets the VM up for Debian 6")
 
 
