@@ -26,6 +26,7 @@ from app.qt.bridge import ConnectionHub
 from app.qt.models import Role, VMFilterModel, VMTreeModel, only_live_roles
 from app.qt.thumbnails import ThumbnailService
 from widgets.connection_dialog import ConnectionDialog
+from widgets.display import keys
 from widgets.folders import Folders
 from widgets.icons import icon
 from widgets.preferences import PreferencesDialog
@@ -118,12 +119,9 @@ class MainWindow(QMainWindow):
         self.add_connection_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
         self.add_connection_action.triggered.connect(self.add_connection)
         self.quit_action = QAction("&Quit", self)
-        # The desktop's Quit keys; Ctrl+Q where the platform names none (Qt's offscreen).
-        self.quit_action.setShortcuts(
-            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
-        )
-        # Ctrl+Q quits from a VM window too, as the window's own shortcuts work there; a
-        # display holding the keyboard grab keeps it for the guest.
+        self.quit_action.setShortcuts(keys.quit_keys())
+        # Ctrl+Q quits from a VM window too; a live display with the focus keeps it for
+        # the guest (widgets.display.canvas).
         self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action.triggered.connect(self.quitRequested)
         self.find_action = QAction("&Filter VMs", self)

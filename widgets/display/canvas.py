@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -264,8 +265,15 @@ class DisplayCanvas(QWidget):
         self.grabChanged.emit(on)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and self._grabbed and self._live():
-            event.accept()  # grabbed: keys go to the guest, not to the window's shortcuts
+        # Grabbed, every key goes to the guest, not to the window's shortcuts. Without the
+        # grab, the quit keys typed into the display still do: they quit the guest's
+        # application, not Nido.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and self._live()
+            and (self._grabbed or keys.is_quit_key(QKeySequence(event.keyCombination())))
+        ):
+            event.accept()
             return True
         return super().event(event)
 

@@ -10,7 +10,8 @@ scancodes.
 
 Also here: the Send Key menu's combinations (built in, and custom ones the person records
 as a Qt key combination, :func:`qt_combo`), and the shortcuts that can release the
-keyboard grab (:data:`RELEASE_SHORTCUTS`).
+keyboard grab (:data:`RELEASE_SHORTCUTS`), and Nido's own quit keys (:func:`quit_keys`),
+which a display keeps for the guest.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 
 from app.core.rfb import keymap
 
@@ -338,3 +340,13 @@ def release_shortcut(shortcut_id: str) -> ReleaseShortcut:
         if shortcut.id == shortcut_id:
             return shortcut
     return DEFAULT_RELEASE
+
+
+def quit_keys() -> list[QKeySequence]:
+    """The desktop's keys for Quit; Ctrl+Q where the platform names none (Qt's offscreen
+    platform names none)."""
+    return QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+
+
+def is_quit_key(combination: QKeySequence) -> bool:
+    return any(combination.matches(k) == QKeySequence.SequenceMatch.ExactMatch for k in quit_keys())

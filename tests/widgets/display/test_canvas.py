@@ -15,6 +15,7 @@ from app.qt.display import vnc as vnc_module
 from tests.unit.core.rfb import server as rfb_server
 from tests.widgets.display.conftest import FB_H, FB_W
 from tests.widgets.display.fakeserver import Key, Pointer, UpdateRequest
+from widgets.display import keys
 from widgets.display.canvas import DisplayCanvas
 from widgets.display.geometry import Scaling
 
@@ -284,6 +285,18 @@ def test_grab_keeps_window_shortcuts_from_firing(qtbot, fake) -> None:
     assert fired == [True]  # grabbed: Ctrl+S went to the guest
     qtbot.waitUntil(lambda: any(k.scancode == 0x1F for k in keys_sent(server)), timeout=2000)
     canvas.set_grabbed(False)
+
+    # Nido's Quit works from any window, but Ctrl+Q typed into the display is the guest's
+    # (its application quits), grabbed or not.
+    quits: list[bool] = []
+    quit_action = QAction("Quit", window)
+    quit_action.setShortcuts(keys.quit_keys())
+    quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+    quit_action.triggered.connect(lambda: quits.append(True))
+    window.addAction(quit_action)
+    qtbot.keyClick(canvas, K.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert quits == []
+    qtbot.waitUntil(lambda: any(k.scancode == 0x10 for k in keys_sent(server)), timeout=2000)
 
 
 def test_keys_held_when_focus_leaves_are_released(qtbot, fake, canvas) -> None:
