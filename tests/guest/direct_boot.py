@@ -13,13 +13,18 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.guest.domain import GUEST_MEMORY_MIB
 from tests.guest.linux import LinuxGuest
 
 QEMU = "qemu-system-x86_64"
 
 
 def qemu_command(
-    guest: LinuxGuest, accel: str, *, memory_mib: int = 96, extra: list[str] | None = None
+    guest: LinuxGuest,
+    accel: str,
+    *,
+    memory_mib: int = GUEST_MEMORY_MIB,
+    extra: list[str] | None = None,
 ) -> list[str]:
     """A QEMU command line booting ``guest`` with ``accel`` ("kvm" or "qemu"/"tcg")."""
     binary = shutil.which(QEMU) or f"/usr/bin/{QEMU}"

@@ -81,7 +81,7 @@ def test_a_disc_image_shared_from_the_menu_reaches_the_guest_as_a_usb_cd(
     iso = make_iso(tmp_path)
     name = "nido-it-spice-usb"
     serial = tmp_path / "serial.log"
-    # A little more than the default 96 MiB: USB storage reads on top of the usual guest.
+    # USB storage reads on top of the usual guest.
     xml = domain_xml(
         name,
         linux_guest(),
