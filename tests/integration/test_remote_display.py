@@ -148,7 +148,10 @@ def test_remote_display_over_tcp_then_ssh_tunnels(
     view.shutdown()
     # Closing the session closed the tunnel's socket: the stand-in exited and was reaped.
     qtbot.waitUntil(lambda: not pid_alive(run["pid"]), timeout=10_000)
-    assert endpoint.sock.tunnel is not None and endpoint.sock.tunnel.process.returncode == 0
+    tunnel = endpoint.sock.tunnel
+    assert tunnel is not None
+    # The reaper's wait() records the exit code a moment after the process is gone.
+    qtbot.waitUntil(lambda: tunnel.process.returncode == 0, timeout=5000)
 
     # SPICE, the guest's second display, over SSH: a stand-in ssh per channel, each
     # ended and reaped with the console. Its server refuses the first connection; the
