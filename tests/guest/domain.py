@@ -147,12 +147,12 @@ def domain_xml(
     name several display servers (``("vnc", "spice")``). With ``listen`` they listen on
     that TCP address (ports chosen by libvirt); with ``password`` each asks for it.
     With ``tablet`` the guest has a virtio tablet, and reports its events on the serial
-    port (:func:`tests.guest.linux.pointer_events`). With ``spice_agent`` (SPICE graphics
+    port (:func:`tests.guest.reports.pointer_events`). With ``spice_agent`` (SPICE graphics
     only) it runs a SPICE agent that reports what it hears on the serial port
-    (:func:`tests.guest.linux.agent_lines`). With ``usb_redirect`` (SPICE graphics only)
+    (:func:`tests.guest.reports.agent_lines`). With ``usb_redirect`` (SPICE graphics only)
     it has a qemu-xhci USB controller and :data:`USB_REDIRECT_PORTS` SPICE USB redirection
     ports, and reports the USB devices it sees on the serial port
-    (:func:`tests.guest.linux.usb_events`). With ``video="virtio"`` its video card is a
+    (:func:`tests.guest.reports.usb_events`). With ``video="virtio"`` its video card is a
     virtio GPU, on whose cursor plane it shows :data:`tests.guest.linux.CURSOR_SHAPE`,
     and at least :data:`VIRTIO_GPU_MEMORY_MIB` of memory. With ``sound`` it has an HD
     Audio card, on which it plays noise without pause."""

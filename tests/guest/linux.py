@@ -17,22 +17,23 @@ happens, and it reaches its ready marker in seconds under TCG. Its ``/init``
 - keeps an interactive shell on the VGA console (tty1) for keyboard-input tests,
 - when the machine has a virtio tablet (``domain_xml(tablet=True)``), loads its driver
   and writes every event of it to the serial port as a line
-  ``POINTER_PREFIX type code value`` (see :func:`pointer_events`), for pointer tests,
+  ``POINTER_PREFIX type code value`` (see :func:`~tests.guest.reports.pointer_events`),
+  for pointer tests,
 - when the machine has a virtio-serial controller (``domain_xml(spice_agent=True)`` adds
   one, with the SPICE agent's port), loads its driver and starts a minimal SPICE agent
   (``spice_agent.c``, built static here with gcc) on that port, which reports on the
-  serial port what the client sent it (see :func:`agent_lines`),
+  serial port what the client sent it (see :func:`~tests.guest.reports.agent_lines`),
 - when the machine has a virtio GPU (``domain_xml(video="virtio")``), loads its driver and
   shows :data:`CURSOR_SHAPE` on its cursor plane (``drm_client.c``, built static here),
   which QEMU passes on as the display's pointer shape, for cursor tests; the same program
   then sets the monitor's preferred mode whenever it changes, as a desktop session would
-  (the console asking for a resolution; see :func:`mode_lines`),
+  (the console asking for a resolution; see :func:`~tests.guest.reports.mode_lines`),
 - when the machine has an HD Audio controller (``domain_xml(sound=True)``), loads its
   driver and plays noise on it without pause (through the OSS emulation's /dev/dsp),
   saying :data:`SOUND_MARKER` on the serial port once it plays, for sound tests,
 - when the machine has a qemu-xhci USB controller (``domain_xml(usb_redirect=True)``),
   loads the USB, USB storage and CD-ROM drivers and reports every USB device and SCSI
-  disc that comes or goes on the serial port (see :func:`usb_events`), for USB
+  disc that comes or goes on the serial port (see :func:`~tests.guest.reports.usb_events`), for USB
   redirection tests,
 - otherwise sleeps: nothing polls, so an idle guest costs QEMU next to nothing.
 
@@ -57,27 +58,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.guest import cache, cpio, debian
+from tests.guest.reports import AGENT_PREFIX, POINTER_PREFIX, USB_PREFIX
 
 READY_MARKER = "NIDO-GUEST-READY"
 POWEROFF_MARKER = "NIDO-GUEST-POWEROFF"
-#: The start of each serial line that reports one event of the virtio tablet.
-POINTER_PREFIX = "nido-ptr"
-#: The absolute axes of QEMU's tablets run from 0 to this, over the whole framebuffer.
-TABLET_MAX = 0x7FFF
 
 _HERE = Path(__file__).parent
 _INIT_TEMPLATE = _HERE / "guest_init.sh"
 _AGENT_SOURCE = _HERE / "spice_agent.c"
 _DRM_SOURCE = _HERE / "drm_client.c"
-#: The start of each serial line the guest's SPICE agent writes.
-AGENT_PREFIX = "nido-agent"
 #: What the guest says on the serial port once its sound card plays.
 SOUND_MARKER = "nido-sound playing"
 #: What the guest's nido-drm says on the serial port once its pointer shape is shown.
 CURSOR_MARKER = "nido-cursor shown"
-#: The start of each serial line nido-drm writes about the monitor's mode: "preferred WxH"
-#: when the preferred mode changed, then "set WxH" once it shows it (or "failed: why").
-MODE_PREFIX = "nido-mode"
 #: The colour nido-drm fills a framebuffer with after setting a new mode, as (R, G, B).
 MODE_COLOUR = (0x20, 0x60, 0xA0)
 
@@ -102,8 +95,6 @@ CURSOR_SHAPE = CursorShape(
         ((48, 48), (0, 0, 0, 0)),
     ),
 )
-#: The start of each serial line that reports a USB device or disc coming or going.
-USB_PREFIX = "nido-usb"
 
 #: The framebuffer geometry both boot paths give, and where the colour bars go.
 FB_WIDTH, FB_HEIGHT, FB_BPP = 1920, 1080, 32
@@ -227,81 +218,6 @@ class LinuxGuest:
     poweroff_marker: str
     kernel_version: str
     boot: Boot
-
-
-#: ``struct input_event`` types and codes the tablet reports (linux/input-event-codes.h).
-EV_SYN, EV_KEY, EV_ABS = 0, 1, 3
-ABS_X, ABS_Y = 0, 1
-BTN_LEFT = 0x110
-
-
-def pointer_events(serial: bytes) -> list[tuple[int, int, int]]:
-    """The tablet events (type, code, value) in a serial log, oldest first. A line still
-    being written (no newline yet) is left for the next read."""
-    events = []
-    prefix = POINTER_PREFIX.encode() + b" "
-    for line in serial.split(b"\n")[:-1]:
-        at = line.find(prefix)
-        if at < 0:
-            continue
-        try:
-            kind, code, value = (int(f) for f in line[at + len(prefix) :].split())
-        except ValueError:  # not three numbers: another writer's text got in the way
-            continue
-        events.append((kind, code, value))
-    return events
-
-
-def _prefixed_lines(serial: bytes, prefix: str) -> list[str]:
-    """The serial lines that carry ``prefix``, oldest first, each without it. A line still
-    being written is left for the next read."""
-    mark = prefix.encode() + b" "
-    lines = []
-    for line in serial.split(b"\n")[:-1]:
-        at = line.find(mark)
-        if at >= 0:
-            lines.append(line[at + len(mark) :].decode(errors="replace").strip())
-    return lines
-
-
-def agent_lines(serial: bytes) -> list[str]:
-    """What the guest's SPICE agent reported, oldest first, each line without its prefix
-    (``monitors 1 1000x700+0+0``, ``host-text 6869``, ...)."""
-    return _prefixed_lines(serial, AGENT_PREFIX)
-
-
-def mode_lines(serial: bytes) -> list[str]:
-    """What the guest's DRM client said about the monitor's mode, oldest first, without
-    its prefix (``preferred 1000x640``, ``set 1000x640``)."""
-    return _prefixed_lines(serial, MODE_PREFIX)
-
-
-@dataclass(frozen=True)
-class UsbEvent:
-    """One line of the guest's USB report: a USB device (``ident`` is its
-    ``vvvv:pppp``, ``where`` its sysfs name such as ``1-1``, ``text`` its product string)
-    or a SCSI disc (``ident`` is ``"block"``, ``where`` its name such as ``sr0``, ``text``
-    its size in 512-byte sectors) that was added or removed (``action``)."""
-
-    action: str
-    ident: str
-    where: str
-    text: str = ""
-
-
-def usb_events(serial: bytes) -> list[UsbEvent]:
-    """The USB devices and discs that came and went in the guest, oldest first. A line
-    still being written is left for the next read."""
-    prefix = USB_PREFIX.encode() + b" "
-    events = []
-    for line in serial.split(b"\n")[:-1]:
-        at = line.find(prefix)
-        if at < 0:
-            continue
-        fields = line[at + len(prefix) :].decode(errors="replace").strip().split(" ", 3)
-        if len(fields) >= 3 and fields[0] in ("add", "remove"):
-            events.append(UsbEvent(*fields))
-    return events
 
 
 def init_script() -> str:
@@ -580,6 +496,7 @@ def _product_key() -> tuple[str, debian.Package, debian.Package]:
     recipe = cache.source_files_hash(
         [
             _HERE / "linux.py",
+            _HERE / "reports.py",  # the report prefixes go into /init
             _HERE / "cpio.py",
             _HERE / "debian.py",
             _INIT_TEMPLATE,

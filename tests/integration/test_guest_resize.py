@@ -20,7 +20,8 @@ import pytest
 from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 from tests.guest import accelerator, domain_xml, linux_guest
-from tests.guest.linux import CURSOR_MARKER, MODE_COLOUR, mode_lines
+from tests.guest.linux import CURSOR_MARKER, MODE_COLOUR
+from tests.guest.reports import mode_lines
 from tests.integration.guest_window import start_in_vm_window
 from tests.integration.test_display import in_serial
 

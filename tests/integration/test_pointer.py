@@ -27,15 +27,14 @@ from PySide6.QtCore import QPoint, Qt
 from app.qt.display.spice import SpiceSession
 from app.qt.display.spice_gi import libvirt_fd_request
 from tests.guest import accelerator, domain_xml, linux_guest
-from tests.guest.linux import (
+from tests.guest.linux import FB_HEIGHT, FB_WIDTH
+from tests.guest.reports import (
     ABS_X,
     ABS_Y,
     BTN_LEFT,
     EV_ABS,
     EV_KEY,
     EV_SYN,
-    FB_HEIGHT,
-    FB_WIDTH,
     TABLET_MAX,
     pointer_events,
 )

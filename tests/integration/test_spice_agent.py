@@ -24,7 +24,7 @@ import pytest
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 from tests.guest import accelerator, domain_xml, linux_guest
-from tests.guest.linux import agent_lines
+from tests.guest.reports import agent_lines
 from tests.integration.guest_window import start_in_vm_window
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@
 The guest has a qemu-xhci controller and two SPICE USB redirection ports
 (``domain_xml(usb_redirect=True)``); its init loads the USB, USB storage and CD-ROM drivers
 and reports on the serial port every USB device and SCSI disc that comes or goes
-(:func:`tests.guest.linux.usb_events`). This machine has no USB hardware (no
+(:func:`tests.guest.reports.usb_events`). This machine has no USB hardware (no
 /dev/bus/usb), so the device is spice-client-glib's emulated CD (0.39 and later), made from
 a small ISO and redirected through the same usbredir channel a real stick would take.
 
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from tests.guest import accelerator, domain_xml, linux_guest
 from tests.guest.domain import USB_REDIRECT_PORTS
-from tests.guest.linux import UsbEvent, usb_events
+from tests.guest.reports import UsbEvent, usb_events
 from tests.integration.guest_window import start_in_vm_window
 from widgets.display.usb_menu import NO_DEVICES
 
