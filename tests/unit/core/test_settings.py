@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from app.core import settings, uris
 from app.core.connection import ConnectionSpec
@@ -90,21 +93,27 @@ def test_display_preferences_from_an_older_or_damaged_file(tmp_path: Path) -> No
     assert settings.load(path).custom_keys == []
 
 
-def test_window_geometry_round_trips_and_survives_damage(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("field", "kept", "damaged", "left"),
+    [
+        # Where each kind of window was, as Qt's saveGeometry() in base64.
+        ("window_geometry", {"main": "AdnQywAD"}, {"main": 5, "vm": "AQ=="}, {"vm": "AQ=="}),
+        # The folder each kind of file dialog was last used in.
+        (
+            "folders",
+            {"screenshots": "/home/ana/Shots"},
+            {"screenshots": 5, "x": "/srv"},
+            {"x": "/srv"},
+        ),
+    ],
+)
+def test_text_maps_round_trip_and_survive_damage(
+    tmp_path: Path, field: str, kept: dict, damaged: dict, left: dict
+) -> None:
     path = tmp_path / "s.json"
-    settings.save(settings.Settings(window_geometry={"main": "AdnQywAD"}), path)
-    assert settings.load(path).window_geometry == {"main": "AdnQywAD"}
-    path.write_text('{"connections": [], "window_geometry": {"main": 5, "vm": "AQ=="}}')
-    assert settings.load(path).window_geometry == {"vm": "AQ=="}
-    path.write_text('{"connections": [], "window_geometry": "AdnQywAD"}')
-    assert settings.load(path).window_geometry == {}
-
-
-def test_remembered_folders_round_trip_and_survive_damage(tmp_path: Path) -> None:
-    path = tmp_path / "settings.json"
-    settings.save(settings.Settings(folders={"screenshots": "/home/ana/Shots"}), path)
-    assert settings.load(path).folders == {"screenshots": "/home/ana/Shots"}
-    path.write_text('{"connections": [], "folders": {"screenshots": 5, "send-files": "/srv"}}')
-    assert settings.load(path).folders == {"send-files": "/srv"}
-    path.write_text('{"connections": [], "folders": ["/srv"]}')
-    assert settings.load(path).folders == {}
+    settings.save(settings.Settings(**{field: kept}), path)
+    assert getattr(settings.load(path), field) == kept
+    path.write_text(json.dumps({"connections": [], field: damaged}))
+    assert getattr(settings.load(path), field) == left  # the damaged entry costs only itself
+    path.write_text(json.dumps({"connections": [], field: ["not", "a", "map"]}))
+    assert getattr(settings.load(path), field) == {}
