@@ -155,11 +155,6 @@ class DisplayCanvas(QWidget):
         super().resizeEvent(event)
         self._relayout()
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.DevicePixelRatioChange:
-            self._relayout()
-
     def _resized(self, _w: int, _h: int) -> None:
         self._relayout()
 
@@ -265,6 +260,8 @@ class DisplayCanvas(QWidget):
         self.grabChanged.emit(on)
 
     def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DevicePixelRatioChange:  # never given to changeEvent()
+            self._relayout()
         # Grabbed, every key goes to the guest, not to the window's shortcuts. Without the
         # grab, the quit keys typed into the display still do: they quit the guest's
         # application, not Nido.

@@ -88,6 +88,13 @@ class DisplayArea(QWidget):
         self.overlay.setGeometry(self.rect())
         self.viewResized.emit(*self.view_size())
 
+    def event(self, event: QEvent) -> bool:
+        # Moved to a screen of another scale: as many widget pixels, more or fewer device
+        # ones. (QWidget hands this event to event() only, never to changeEvent().)
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self.viewResized.emit(*self.view_size())
+        return super().event(event)
+
     def view_size(self) -> tuple[int, int]:
         dpr = self.devicePixelRatioF()
         return round(self.width() * dpr), round(self.height() * dpr)

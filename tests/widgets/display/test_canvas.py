@@ -404,3 +404,10 @@ def test_closed_session_takes_no_input(qtbot, fake, canvas) -> None:
     qtbot.keyClicks(canvas, "abc")
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     assert not canvas.grabbed
+
+
+def test_a_screen_of_another_scale_places_the_picture_again(qtbot, canvas, monkeypatch) -> None:
+    assert canvas.placement.scale == 1.0  # 64x48 at 1:1 on a screen of ratio 1
+    monkeypatch.setattr(canvas, "devicePixelRatioF", lambda: 2.0)
+    QApplication.sendEvent(canvas, QEvent(QEvent.Type.DevicePixelRatioChange))
+    assert canvas.placement.scale == 0.5  # still one guest pixel per device pixel

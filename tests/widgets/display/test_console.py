@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -231,6 +232,10 @@ def test_the_guest_is_offered_the_size_of_the_view(qtbot, make_view, opener, mon
     dpr = view.area.devicePixelRatioF()
     assert offered[-1] == (round(view.area.width() * dpr), round(view.area.height() * dpr))
     assert view.area.width() > 400  # the view really grew with the window
+    # Moved to a screen of twice the scale: the same widget, twice the device pixels.
+    monkeypatch.setattr(view.area, "devicePixelRatioF", lambda: 2.0)
+    QApplication.sendEvent(view.area, QEvent(QEvent.Type.DevicePixelRatioChange))
+    assert offered[-1] == (view.area.width() * 2, view.area.height() * 2)
 
 
 def test_fullscreen_offers_the_release_shortcut_menu_too(qtbot, make_view, opener) -> None:
