@@ -88,9 +88,6 @@ class ResourceGraphs(QWidget):
         self.network = _Graph("Network", "#7a3fb0", RATE_AXIS)
         for i, graph in enumerate((self.cpu, self.memory, self.disk, self.network)):
             layout.addWidget(graph.plot, i // 2, i % 2)
-        # The names the window and the tests know them by.
-        self.cpu_plot, self.cpu_curve = self.cpu.plot, self.cpu.curve
-        self.mem_plot, self.mem_curve = self.memory.plot, self.memory.curve
 
     def update_from(self, stats: VMStats) -> None:
         self.cpu.curve.setData(list(stats.cpu_percent))

@@ -91,12 +91,12 @@ def test_vm_window_shows_details_state_and_xml(disks_env, qtbot) -> None:
 
     # The Overview's graphs receive the live history (two ticks make the first rate).
     def cpu_points() -> int:
-        ys = vmw.graphs.cpu_curve.getData()[1]
+        ys = vmw.graphs.cpu.curve.getData()[1]
         return 0 if ys is None else len(ys)
 
     qtbot.waitUntil(lambda: cpu_points() == 120, timeout=5000)
     # The test driver reports no memory figures: the memory graph has its samples, as gaps.
-    mem = vmw.graphs.mem_curve.getData()[1]
+    mem = vmw.graphs.memory.curve.getData()[1]
     assert len(mem) == 120 and all(v != v for v in mem)
     # Pause from the VM window's own toolbar; the window follows the event.
     vmw.actions_.actions[Action.PAUSE].trigger()
