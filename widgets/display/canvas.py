@@ -2,7 +2,11 @@
 
 It paints the session's QImage (a view over the framebuffer, no copy) and repaints only
 what the guest changed: each damaged rectangle becomes an ``update(rect)``, so Qt
-repaints that part of the widget and nothing else. Scaling follows
+repaints that part of the widget and nothing else. It repaints no more often than the
+screen refreshes: damage that comes sooner waits for the next refresh interval, merged
+with what else changed by then, so a guest (or a fast remote server) sending hundreds of
+updates a second costs decoding only, not a paint the screen would never show. Scaling
+follows
 :mod:`widgets.display.geometry`; on a HiDPI screen the picture is drawn in device pixels.
 
 Input:
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -51,6 +55,13 @@ _BUTTONS = {
 }
 _WHEEL_STEP = 120
 _BACKGROUND = QColor(0, 0, 0)
+#: Refresh rates believed from a screen; outside them (0 from a platform that does not
+#: know), 60 Hz.
+_REFRESH_HZ = (24.0, 360.0)
+_DEFAULT_HZ = 60.0
+#: Damaged rectangles kept apart while waiting for the next refresh; past this, their
+#: bounding box is repainted instead.
+_MAX_PENDING_RECTS = 64
 
 
 class DisplayCanvas(QWidget):
@@ -88,6 +99,12 @@ class DisplayCanvas(QWidget):
         self._cursor = CursorImage(None)
         self._has_cursor_shape = False
         self._platform = QGuiApplication.platformName()
+        #: Damage waiting for the next refresh interval (widget coordinates).
+        self._pending: list[QRect] = []
+        self._since_paint = QElapsedTimer()
+        self._paint_timer = QTimer(self)
+        self._paint_timer.setSingleShot(True)
+        self._paint_timer.timeout.connect(self._repaint_pending)
 
     # -- session -------------------------------------------------------------------------
     @property
@@ -149,6 +166,7 @@ class DisplayCanvas(QWidget):
         self.setMinimumSize(*minimum_view_size(w, h, dpr, self._scaling))
         self._placement = place(w, h, self.width(), self.height(), dpr, self._scaling)
         self._apply_cursor()
+        self._pending.clear()  # placed for the old layout; all of it is repainted now
         self.update()
 
     def resizeEvent(self, event) -> None:
@@ -166,8 +184,35 @@ class DisplayCanvas(QWidget):
             return
         pl = self._placement
         margin = 1 if self._smooth() else 0
-        for x, y, w, h in rects:
-            self.update(QRect(*pl.widget_rect(x, y, w, h, margin)))
+        pending = self._pending
+        pending.extend(QRect(*pl.widget_rect(x, y, w, h, margin)) for x, y, w, h in rects)
+        if len(pending) > _MAX_PENDING_RECTS:
+            box = QRect()
+            for r in pending:
+                box = box.united(r)
+            self._pending = [box]
+        if self._paint_timer.isActive():
+            return  # the next refresh takes it
+        interval = self.refresh_interval_ms()
+        if not self._since_paint.isValid() or self._since_paint.elapsed() >= interval:
+            self._repaint_pending()
+        else:
+            self._paint_timer.start(max(1, interval - self._since_paint.elapsed()))
+
+    def refresh_interval_ms(self) -> int:
+        """The least time between two repaints of the guest's damage: the screen's
+        refresh interval."""
+        screen = self.screen()
+        hz = screen.refreshRate() if screen is not None else 0.0
+        if not _REFRESH_HZ[0] <= hz <= _REFRESH_HZ[1]:
+            hz = _DEFAULT_HZ
+        return max(1, math.floor(1000 / hz))
+
+    def _repaint_pending(self) -> None:
+        self._since_paint.start()
+        pending, self._pending = self._pending, []
+        for r in pending:
+            self.update(r)
 
     # -- painting --------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -86,6 +86,38 @@ def test_paints_the_guest_and_repaints_only_the_damage(qtbot, fake, canvas) -> N
     assert spy.union() == QRegion(QRect(0, 0, 2, 2)).united(QRegion(QRect(60, 44, 4, 4)))
 
 
+def test_damage_faster_than_the_screen_refreshes_waits_and_is_merged(
+    qtbot, fake, canvas, monkeypatch
+) -> None:
+    # Updates that come faster than the screen refreshes are painted together at the next
+    # refresh: one paint for the lot, and none of them lost.
+    _server, session = fake
+    monkeypatch.setattr(canvas, "refresh_interval_ms", lambda: 400)
+    spy = PaintSpy(canvas)
+    canvas.update()
+    settle_paint(qtbot, spy)
+    session.damaged.emit([(0, 0, 2, 2)])
+    qtbot.waitUntil(lambda: bool(spy.regions), timeout=2000)
+    assert spy.union() == QRegion(QRect(0, 0, 2, 2))  # the first comes at once
+    spy.regions.clear()
+    session.damaged.emit([(10, 10, 2, 2)])
+    session.damaged.emit([(20, 20, 3, 3)])
+    qtbot.wait(100)
+    assert spy.regions == []  # within the refresh interval: waiting
+    qtbot.waitUntil(lambda: bool(spy.regions), timeout=2000)
+    qtbot.wait(30)
+    assert len(spy.regions) == 1
+    assert spy.union() == QRegion(QRect(10, 10, 2, 2)).united(QRegion(QRect(20, 20, 3, 3)))
+
+
+def test_the_refresh_interval_comes_from_the_screen(qtbot, canvas, monkeypatch) -> None:
+    screen = canvas.screen()
+    monkeypatch.setattr(type(screen), "refreshRate", lambda _self: 144.0)
+    assert canvas.refresh_interval_ms() == 6
+    monkeypatch.setattr(type(screen), "refreshRate", lambda _self: 0.0)  # unknown
+    assert canvas.refresh_interval_ms() == 16
+
+
 @pytest.mark.parametrize("partial_every_s", [3600.0, 0.0])
 def test_damage_is_reported_once_per_update(qtbot, fake, monkeypatch, partial_every_s) -> None:
     # A Raw update that arrives in two pieces: one repaint when it is complete, not one per
