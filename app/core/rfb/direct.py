@@ -6,8 +6,9 @@ client waits for rows of a Raw rectangle the answer is a writable view: the fram
 own rows when the rectangle is as wide as the screen (one contiguous run of memory), else
 a reused scratch buffer whose rows are then copied into place. Otherwise it is None, and
 the read goes to :meth:`RFBClient.receive_data` as usual. After a read into the view,
-:meth:`RawReader.commit` makes the new pixels opaque (or copies them in) and moves the
-parser past the complete rows, with no :class:`~app.core.rfb.events.RectPixels` for them.
+:meth:`RawReader.commit` tells the framebuffer what came (made opaque when something
+reads it: :meth:`Framebuffer.settle`), or copies it in, and moves the parser past the
+complete rows, with no :class:`~app.core.rfb.events.RectPixels` for them.
 
 Every event the client returned before must have been applied to the framebuffer first
 (a later Raw rectangle must not land before an earlier CopyRect reads its source), which a
@@ -77,7 +78,7 @@ class RawReader:
             view[: len(head)] = head
             if self._region is not None:
                 self._got = len(head)
-                fb.make_opaque(y * w, len(head) // 4)
+                fb.received(y * w, len(head) // 4)
             else:
                 self._partial = len(head)
         return True
@@ -103,7 +104,7 @@ class RawReader:
             got0 = self._got
             got = self._got = got0 + nbytes
             # Whole pixels only: a pixel split between reads is done with its last byte.
-            fb.make_opaque(y * w + got0 // 4, got // 4 - got0 // 4)
+            fb.received(y * w + got0 // 4, got // 4 - got0 // 4)
             first, done = got0 // row, got // row
         else:
             end = self._partial + nbytes

@@ -2,8 +2,17 @@
 that rectangle events are applied to.
 
 The buffer maps straight onto ``QImage(fb.data, w, h, fb.stride, QImage.Format_RGB32)``
-(or ARGB32: every alpha byte is 0xFF). A resize replaces :attr:`Framebuffer.data` with a
-new bytearray, so an image made over the old one must be made again.
+(or ARGB32: every alpha byte is 0xFF once :meth:`Framebuffer.settle` ran). A resize
+replaces :attr:`Framebuffer.data` with a new bytearray, so an image made over the old one
+must be made again.
+
+Raw pixels read from a socket straight into :meth:`Framebuffer.row_buffer` keep the X
+byte the server sent (QEMU passes on the guest's own, often 0) until something reads them:
+:meth:`Framebuffer.received` notes them, and :meth:`Framebuffer.settle` sets their X bytes
+to 0xFF. What here reads whole pixels settles first (:meth:`~Framebuffer.array`, a
+CopyRect's source, the content a resize keeps), and so must any other reader of
+:attr:`~Framebuffer.data`, such as a QImage over it. So a frame that is overwritten before
+anyone looks costs one pass over memory, the read, and not two.
 
 Size cap: no side over :data:`~app.core.rfb.protocol.MAX_FRAMEBUFFER_SIDE` (16384) and at
 most :data:`~app.core.rfb.protocol.MAX_FRAMEBUFFER_PIXELS` pixels (32 Mi, so 128 MiB);
@@ -56,6 +65,9 @@ class Framebuffer:
         self.data = bytearray()
         self._pixels = np.zeros((0, 0), np.uint32)
         self._flat = self._pixels.reshape(-1)
+        #: Pixels written straight into :attr:`data` whose X byte may not be 0xFF yet: a
+        #: span [start, end) counted row after row from the top left, or None.
+        self._unsettled: tuple[int, int] | None = None
         self.resize(width, height)
 
     @property
@@ -64,6 +76,7 @@ class Framebuffer:
 
     def array(self) -> np.ndarray:
         """A (height, width, 4) uint8 view of the pixels, B, G, R, A."""
+        self.settle()
         return self._pixels.view(np.uint8).reshape(self.height, self.width, 4)
 
     def resize(self, width: int, height: int) -> None:
@@ -76,6 +89,7 @@ class Framebuffer:
             raise ValueError("negative framebuffer size")
         if (width, height) == (self.width, self.height) and self.data:
             return
+        self.settle()
         data = bytearray(width * height * 4)
         pixels = np.frombuffer(data, np.uint32).reshape(height, width)
         pixels[...] = _BLACK
@@ -137,17 +151,30 @@ class Framebuffer:
 
     def row_buffer(self, y: int, rows: int) -> memoryview:
         """A writable view of the bytes of whole rows ``y`` to ``y + rows``, to read Raw
-        pixels into straight from a socket; :meth:`make_opaque` what came, after."""
+        pixels into straight from a socket; tell :meth:`received` what came, after."""
         self._check(0, y, self.width, rows)
         return memoryview(self.data)[y * self.stride : (y + rows) * self.stride]
 
-    def make_opaque(self, start: int, count: int) -> None:
-        """Set the X byte of ``count`` pixels from pixel ``start`` (counted row after row
-        from the top left) to 0xFF, as :meth:`put_pixels` does on its way in."""
-        if start < 0 or count < 0 or start + count > self.width * self.height:
+    def received(self, start: int, count: int) -> None:
+        """``count`` pixels from pixel ``start`` (counted row after row from the top left)
+        were written into :meth:`row_buffer` as they came; :meth:`settle` makes them
+        opaque before anything reads them."""
+        end = start + count
+        if start < 0 or count < 0 or end > self.width * self.height:
             raise ValueError(f"pixels {start}+{count} are outside the framebuffer")
-        flat = self._flat[start : start + count]
-        np.bitwise_or(flat, OPAQUE, out=flat)
+        if not count:
+            return
+        span = self._unsettled
+        self._unsettled = (start, end) if span is None else (min(span[0], start), max(span[1], end))
+
+    def settle(self) -> None:
+        """Set the X byte of every pixel :meth:`received` noted to 0xFF, as
+        :meth:`put_pixels` does on its way in. Cheap when there are none."""
+        span = self._unsettled
+        if span is not None:
+            self._unsettled = None
+            flat = self._flat[span[0] : span[1]]
+            np.bitwise_or(flat, OPAQUE, out=flat)
 
     def fill(self, x: int, y: int, w: int, h: int, pixel: bytes) -> None:
         self._check(x, y, w, h)
@@ -157,6 +184,7 @@ class Framebuffer:
         """Copy a rectangle within the framebuffer; overlapping areas copy correctly."""
         self._check(src_x, src_y, w, h)
         self._check(x, y, w, h)
+        self.settle()  # the source may hold pixels as they came
         p = self._pixels
         # NumPy copies through a temporary when the two areas overlap.
         p[y : y + h, x : x + w] = p[src_y : src_y + h, src_x : src_x + w]

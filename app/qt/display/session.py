@@ -80,7 +80,9 @@ class DisplaySession(QObject):
         raise NotImplementedError
 
     def image(self) -> QImage:
-        """A QImage over the current pixels (valid until the next :attr:`resized`)."""
+        """A QImage over the current pixels (valid until the next :attr:`resized`). Ask
+        again each time before reading it: a session may finish the pixels (VNC sets the
+        X byte of Raw pixels read straight in) only when asked."""
         raise NotImplementedError
 
     def key(self, down: bool, keysym: int, scancode: int | None) -> None:
@@ -146,11 +148,21 @@ Rect = tuple[int, int, int, int]
 
 
 def coalesce_damage(rects: list[Rect]) -> list[Rect]:
-    """``rects`` as they are, or their bounding box when there are too many."""
-    if len(rects) <= MAX_DAMAGE_RECTS:
-        return rects
-    x0 = min(r[0] for r in rects)
-    y0 = min(r[1] for r in rects)
-    x1 = max(r[0] + r[2] for r in rects)
-    y1 = max(r[1] + r[3] for r in rects)
+    """``rects`` with each one that continues the one before straight downwards (same
+    columns: the bands of rows a Raw rectangle arrives in) joined to it, or their bounding
+    box when there are still too many."""
+    joined: list[Rect] = []
+    for r in rects:
+        if joined:
+            x, y, w, h = joined[-1]
+            if r[0] == x and r[2] == w and r[1] == y + h:
+                joined[-1] = (x, y, w, h + r[3])
+                continue
+        joined.append(r)
+    if len(joined) <= MAX_DAMAGE_RECTS:
+        return joined
+    x0 = min(r[0] for r in joined)
+    y0 = min(r[1] for r in joined)
+    x1 = max(r[0] + r[2] for r in joined)
+    y1 = max(r[1] + r[3] for r in joined)
     return [(x0, y0, x1 - x0, y1 - y0)]

@@ -132,6 +132,7 @@ class VncSession(DisplaySession):
         return self.transport.is_open
 
     def image(self) -> QImage:
+        self.framebuffer.settle()  # Raw pixels read straight in get their X byte now
         return self._image
 
     def key(self, down: bool, keysym: int, scancode: int | None) -> None:

@@ -27,7 +27,7 @@ def _direct(client, fb: Framebuffer, body: bytes) -> list[events.Event]:
     data = head + body
     view = fb.row_buffer(y, rows)
     view[: len(data)] = data
-    fb.make_opaque(y * w, len(data) // 4)
+    fb.received(y * w, len(data) // 4)
     return client.raw_rows_done(len(data) // (w * 4))
 
 
@@ -93,7 +93,44 @@ def test_framebuffer_rows_and_opacity_stay_inside() -> None:
             fb.row_buffer(y, rows)
     for start, count in ((W * H - 1, 2), (-1, 1), (0, -1)):
         with pytest.raises(ValueError):
-            fb.make_opaque(start, count)
+            fb.received(start, count)
+
+
+def _x_bytes(fb: Framebuffer) -> np.ndarray:
+    """The X bytes as they are in memory (what a QImage over the data would read), without
+    settling first as array() does."""
+    return np.frombuffer(fb.data, np.uint8).reshape(fb.height, fb.width, 4)[..., 3]
+
+
+def _receive_rows(fb: Framebuffer, y: int, rows: int, x_byte: int) -> None:
+    view = fb.row_buffer(y, rows)
+    view[:] = bytes([10, 20, 30, x_byte]) * (rows * fb.width)
+    fb.received(y * fb.width, rows * fb.width)
+
+
+def test_pixels_read_straight_in_are_opaque_to_every_reader() -> None:
+    fb = Framebuffer(W, H)
+    _receive_rows(fb, 2, 3, 0x00)
+    assert np.all(fb.array()[..., 3] == 255)
+    assert np.all(_x_bytes(fb) == 255)  # settled in place, for a QImage over the data too
+    assert fb.pixel(0, 3) == (30, 20, 10)
+
+
+def test_a_copy_from_pixels_read_straight_in_lands_opaque() -> None:
+    # The copy's destination lies outside what was received: were the source copied
+    # unsettled, its X bytes would stay 0 there for good.
+    fb = Framebuffer(W, H)
+    _receive_rows(fb, 0, 2, 0x00)
+    fb.copy(0, 0, 0, 8, W, 2)
+    assert np.all(_x_bytes(fb)[8:10] == 255)
+
+
+def test_a_resize_keeps_pixels_read_straight_in_opaque() -> None:
+    fb = Framebuffer(W, H)
+    _receive_rows(fb, 0, H, 0x11)
+    fb.resize(W + 4, H + 4)
+    assert np.all(_x_bytes(fb) == 255)
+    assert fb.pixel(W - 1, H - 1) == (30, 20, 10)
 
 
 # --- RawReader: what a transport does with it ---------------------------------------------
