@@ -20,7 +20,10 @@ A protocol may also offer a buffer of its own to read into, as asyncio's buffere
 protocols do (:class:`BufferedStreamProtocol`): while it returns one from
 ``get_buffer()``, the bytes go straight there and the protocol hears
 ``buffer_updated(nbytes)``, with no copy and no ``bytes`` object. VNC reads Raw pixels
-into its framebuffer this way.
+into its framebuffer this way. The first read to parse after such reads is small
+(:data:`READ_AFTER_BUFFER`): what follows a Raw rectangle is most often the next one's
+header and then its rows, which should go straight into the buffer too, not a megabyte
+of them through the parser.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ log = logging.getLogger(__name__)
 
 #: Bytes asked of the kernel per recv().
 READ_CHUNK = 1 << 20
+#: Bytes asked of the kernel by the first read to parse after reads into the protocol's
+#: own buffer: room for the next rectangle's header, and little of its pixels.
+READ_AFTER_BUFFER = 4 << 10
 #: Bytes read per wake-up before the event loop gets a turn again.
 READ_BUDGET = 16 << 20
 #: Refuse to queue more than this for a server that stopped reading (a stuck peer).
@@ -71,6 +77,8 @@ class SocketTransport(QObject):
         self._pending = bytearray()
         self._rbuf = bytearray(READ_CHUNK)
         self._rview = memoryview(self._rbuf)
+        #: The next read to parse is small: the last read went into the protocol's buffer.
+        self._after_buffer = False
         self.bytes_received = 0
         self.bytes_sent = 0
         fd = sock.fileno()
@@ -124,12 +132,14 @@ class SocketTransport(QObject):
                 if n is None:
                     return
                 got += n
+                self._after_buffer = True
                 self._protocol.buffer_updated(n)  # type: ignore[attr-defined]
                 if n < size:
                     return  # drained (see below)
                 continue
+            size = READ_AFTER_BUFFER if self._after_buffer else READ_CHUNK
             try:
-                n = self._sock.recv_into(self._rbuf)
+                n = self._sock.recv_into(self._rview[:size])
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as e:
@@ -140,10 +150,11 @@ class SocketTransport(QObject):
                 return
             got += n
             self.bytes_received += n
+            self._after_buffer = False
             # A copy: the protocol may keep views of what it is given (the parser hands out
             # zero-copy slices), and the buffer is about to be read into again.
             self._protocol.data_received(bytes(self._rview[:n]))
-            if n < READ_CHUNK:
+            if n < size:
                 # The socket is drained: no second recv() just to hear EAGAIN. The notifier
                 # is level-triggered, so what arrives meanwhile wakes us again.
                 return

@@ -143,3 +143,47 @@ def test_a_protocol_buffer_takes_reads_in_order(qtbot) -> None:
     transport.close()
     peer.close()
     transport.deleteLater()
+
+
+class OneBufferRecorder(Recorder):
+    """Takes its first ``size`` bytes into a buffer of its own, and parses the rest."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.buffer = bytearray(size)
+        self.filled = 0
+
+    def get_buffer(self) -> memoryview | None:
+        if self.filled == len(self.buffer):
+            return None
+        return memoryview(self.buffer)[self.filled :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.filled += nbytes
+
+
+def test_the_read_after_a_buffered_one_is_small_and_then_reads_grow(qtbot) -> None:
+    # What follows Raw rows read into the framebuffer is most often the next rectangle's
+    # header and then more rows for the buffer: a small read, not a megabyte parsed. Past
+    # it, reads are large again (a compressed update is parsed, however long).
+    mine, peer = socket.socketpair()
+    recorder = OneBufferRecorder(10_000)
+    transport = SocketTransport(mine, recorder)
+    payload = os.urandom(10_000 + 400_000)
+    peer.sendall(payload[:10_000])
+    qtbot.waitUntil(lambda: recorder.filled == 10_000, timeout=5000)
+    peer.setblocking(False)
+    sent = 10_000
+    while sent < len(payload):
+        try:
+            sent += peer.send(payload[sent:])
+        except BlockingIOError:
+            qtbot.wait(5)
+    qtbot.waitUntil(lambda: sum(map(len, recorder.chunks)) == 400_000, timeout=5000)
+    assert bytes(recorder.buffer) + b"".join(recorder.chunks) == payload
+    sizes = [len(c) for c in recorder.chunks]
+    assert sizes[0] == transport_module.READ_AFTER_BUFFER
+    assert max(sizes[1:]) > transport_module.READ_AFTER_BUFFER, sizes
+    transport.close()
+    peer.close()
+    transport.deleteLater()
