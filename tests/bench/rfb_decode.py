@@ -5,7 +5,8 @@ NumPy copy of the same bytes (the physical ceiling). Not a test:
 
 Each row feeds one full-screen FramebufferUpdate, as a server would send it, to a fresh
 client in 1 MiB reads (split before timing, as a socket would deliver them) and applies
-every event to a Framebuffer. Server-side encoding
+every event to a Framebuffer; a last row feeds Raw as the app's transport does, its rows
+read straight into the framebuffer (app.core.rfb.direct). Server-side encoding
 happens before timing. "desktop" is the test Linux guest's real screen (text, colour bars,
 a grey ramp; from a recording); "photo" is smooth gradients with noise, where palettes
 and runs do not help.
@@ -19,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from app.core.rfb import Framebuffer, RFBClient, RFBOptions, events
+from app.core.rfb.direct import RawReader
 from tests.unit.core.rfb import server
 from tests.unit.core.rfb.conftest import Screen, options_for, recording
 
@@ -27,6 +29,9 @@ FRAME_BYTES = W * H * 4
 #: Bytes a transport read hands over at once. Reads this size keep Raw near the ceiling;
 #: 64 KiB reads cost about four times as much per frame (more, smaller events).
 READ = 1024 * 1024
+#: SocketTransport's first read to parse after reads into a protocol's buffer
+#: (app.qt.display.transport.READ_AFTER_BUFFER; not imported: this bench runs without Qt).
+READ_AFTER_BUFFER = 4 * 1024
 
 
 def desktop_image() -> np.ndarray:
@@ -135,6 +140,29 @@ def decode_and_draw(chunks: list[bytes], fb: Framebuffer, handshake: bytes) -> N
             fb.apply(ev)
 
 
+def read_straight_in(data: bytes, fb: Framebuffer, client: RFBClient, reader: RawReader) -> None:
+    """One Raw update as a transport hands it over with a :class:`RawReader`: the rows
+    copied straight into the framebuffer (where ``recv_into`` would put them), the rest
+    parsed; read sizes as SocketTransport's. One client takes frame after frame: Raw keeps
+    no stream state. The framebuffer is settled at the end, as a reader of it would."""
+    view, pos, after_buffer = memoryview(data), 0, True
+    while pos < len(data):
+        target = reader.buffer(client, fb)
+        if target is None:
+            n = min(READ_AFTER_BUFFER if after_buffer else READ, len(data) - pos)
+            after_buffer = False
+            for ev in client.receive_data(bytes(view[pos : pos + n])):
+                fb.apply(ev)
+        else:
+            n = min(len(target), READ, len(data) - pos)
+            target[:n] = view[pos : pos + n]
+            after_buffer = True
+            for ev in reader.commit(client, fb, n)[1]:
+                fb.apply(ev)
+        pos += n
+    fb.settle()
+
+
 def run() -> list[tuple[str, float, float, float]]:
     """Rows of (name, seconds a frame, frames/s, MB/s of pixels), the ceiling first."""
     src = np.random.default_rng(1).integers(0, 256, FRAME_BYTES, np.uint8)
@@ -146,6 +174,16 @@ def run() -> list[tuple[str, float, float, float]]:
     for name, data in streams().items():
         chunks = [data[i : i + READ] for i in range(0, len(data), READ)]
         rows.append((name, _time(lambda c=chunks: decode_and_draw(c, fb, handshake))))
+    raw = server.update(server.raw_rect(0, 0, desktop_image()))
+    client = RFBClient(RFBOptions(auto_update=False))
+    client.receive_data(handshake)
+    reader = RawReader()
+    rows.append(
+        (
+            "raw (desktop), read straight in",
+            _time(lambda: read_straight_in(raw, fb, client, reader)),
+        )
+    )
     return [(n, t, 1 / t, FRAME_BYTES / t / 1e6) for n, t in rows]
 
 
