@@ -44,7 +44,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from app.qt.display.session import CursorImage, DisplaySession
+from app.qt.display.session import MAX_DAMAGE_RECTS, CursorImage, DisplaySession
 from widgets.display import keys
 from widgets.display.geometry import Placement, Scaling, minimum_view_size, place
 
@@ -59,9 +59,6 @@ _BACKGROUND = QColor(0, 0, 0)
 #: know), 60 Hz.
 _REFRESH_HZ = (24.0, 360.0)
 _DEFAULT_HZ = 60.0
-#: Damaged rectangles kept apart while waiting for the next refresh; past this, their
-#: bounding box is repainted instead.
-_MAX_PENDING_RECTS = 64
 
 
 class DisplayCanvas(QWidget):
@@ -167,6 +164,7 @@ class DisplayCanvas(QWidget):
         self._placement = place(w, h, self.width(), self.height(), dpr, self._scaling)
         self._apply_cursor()
         self._pending.clear()  # placed for the old layout; all of it is repainted now
+        self._paint_timer.stop()
         self.update()
 
     def resizeEvent(self, event) -> None:
@@ -186,7 +184,7 @@ class DisplayCanvas(QWidget):
         margin = 1 if self._smooth() else 0
         pending = self._pending
         pending.extend(QRect(*pl.widget_rect(x, y, w, h, margin)) for x, y, w, h in rects)
-        if len(pending) > _MAX_PENDING_RECTS:
+        if len(pending) > MAX_DAMAGE_RECTS:  # as many as one batch may bring
             box = QRect()
             for r in pending:
                 box = box.united(r)
@@ -209,6 +207,8 @@ class DisplayCanvas(QWidget):
         return max(1, math.floor(1000 / hz))
 
     def _repaint_pending(self) -> None:
+        if not self._pending:
+            return
         self._since_paint.start()
         pending, self._pending = self._pending, []
         for r in pending:

@@ -38,6 +38,11 @@ def test_raw_is_read_into_the_framebuffer(qtbot, fake, monkeypatch) -> None:
         qtbot.waitUntil(lambda s=sent: session.transport.bytes_received == base + s, timeout=2000)
     qtbot.waitUntil(lambda: session.frames == 1, timeout=2000)
 
+    # What the canvas paints from is opaque, with nothing else having read the pixels
+    # first (the band after the CopyRect came straight in with X bytes of 0x77).
+    img = session.image()
+    x_bytes = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes())[3::4]
+    assert np.all(x_bytes == 255)
     expected = first.copy()
     expected[30:38, 40:48] = first[0:8, 0:8]
     expected[4:9, 3:10] = narrow
