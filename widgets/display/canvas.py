@@ -44,7 +44,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from app.qt.display.session import MAX_DAMAGE_RECTS, CursorImage, DisplaySession
+from app.qt.display.session import (
+    MAX_DAMAGE_RECTS,
+    CursorImage,
+    DisplaySession,
+    coalesce_damage,
+)
 from widgets.display import keys
 from widgets.display.geometry import Placement, Scaling, minimum_view_size, place
 
@@ -96,8 +101,8 @@ class DisplayCanvas(QWidget):
         self._cursor = CursorImage(None)
         self._has_cursor_shape = False
         self._platform = QGuiApplication.platformName()
-        #: Damage waiting for the next refresh interval (widget coordinates).
-        self._pending: list[QRect] = []
+        #: Damage waiting for the next refresh interval (guest coordinates).
+        self._pending: list[tuple[int, int, int, int]] = []
         self._since_paint = QElapsedTimer()
         self._paint_timer = QTimer(self)
         self._paint_timer.setSingleShot(True)
@@ -163,7 +168,7 @@ class DisplayCanvas(QWidget):
         self.setMinimumSize(*minimum_view_size(w, h, dpr, self._scaling))
         self._placement = place(w, h, self.width(), self.height(), dpr, self._scaling)
         self._apply_cursor()
-        self._pending.clear()  # placed for the old layout; all of it is repainted now
+        self._pending.clear()  # all of it is repainted now
         self._paint_timer.stop()
         self.update()
 
@@ -180,15 +185,9 @@ class DisplayCanvas(QWidget):
     def _damaged(self, rects: list[tuple[int, int, int, int]]) -> None:
         if not self.isVisible():
             return
-        pl = self._placement
-        margin = 1 if self._smooth() else 0
-        pending = self._pending
-        pending.extend(QRect(*pl.widget_rect(x, y, w, h, margin)) for x, y, w, h in rects)
-        if len(pending) > MAX_DAMAGE_RECTS:  # as many as one batch may bring
-            box = QRect()
-            for r in pending:
-                box = box.united(r)
-            self._pending = [box]
+        self._pending += rects
+        if len(self._pending) > MAX_DAMAGE_RECTS:  # more than one batch may bring
+            self._pending = coalesce_damage(self._pending)
         if self._paint_timer.isActive():
             return  # the next refresh takes it
         interval = self.refresh_interval_ms()
@@ -210,9 +209,11 @@ class DisplayCanvas(QWidget):
         if not self._pending:
             return
         self._since_paint.start()
-        pending, self._pending = self._pending, []
-        for r in pending:
-            self.update(r)
+        pl = self._placement
+        margin = 1 if self._smooth() else 0
+        rects, self._pending = coalesce_damage(self._pending), []
+        for x, y, w, h in rects:
+            self.update(QRect(*pl.widget_rect(x, y, w, h, margin)))
 
     # -- painting --------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
