@@ -82,9 +82,8 @@ def decode_and_paint(canvas, counter) -> dict[str, float]:
     from PySide6.QtCore import QCoreApplication
 
     from app.core.rfb import RFBClient, RFBOptions
-    from app.qt.display.transport import READ_AFTER_BUFFER, READ_CHUNK
     from app.qt.display.vnc import VncSession
-    from tests.bench.rfb_decode import FRAME_BYTES, _time, streams
+    from tests.bench.rfb_decode import FRAME_BYTES, TransportReads, _time, streams
     from tests.unit.core.rfb import server
     from widgets.display.geometry import Scaling
 
@@ -103,26 +102,7 @@ def decode_and_paint(canvas, counter) -> dict[str, float]:
 
     handshake = server.handshake(W, H)
 
-    reads = {"after_buffer": False}  # kept from frame to frame, as the transport keeps it
-
-    def feed(data: bytes) -> None:
-        # As SocketTransport hands a socket's bytes over (the same read sizes): into the
-        # session's own buffer while it waits for Raw rows (straight into the
-        # framebuffer), else to the parser, a small read first after reads into the buffer.
-        view, pos = memoryview(data), 0
-        while pos < len(data):
-            target = session.get_buffer()
-            if target is None:
-                size = READ_AFTER_BUFFER if reads["after_buffer"] else READ_CHUNK
-                n = min(size, len(data) - pos)
-                reads["after_buffer"] = False
-                session.data_received(bytes(view[pos : pos + n]))
-            else:
-                n = min(len(target), READ_CHUNK, len(data) - pos)
-                target[:n] = view[pos : pos + n]
-                reads["after_buffer"] = True
-                session.buffer_updated(n)
-            pos += n
+    feed = TransportReads(session).feed  # as SocketTransport hands a socket's bytes over
 
     def fresh_client() -> None:
         # A fresh parser for each frame of a compressed encoding, as in

@@ -140,27 +140,58 @@ def decode_and_draw(chunks: list[bytes], fb: Framebuffer, handshake: bytes) -> N
             fb.apply(ev)
 
 
-def read_straight_in(data: bytes, fb: Framebuffer, client: RFBClient, reader: RawReader) -> None:
-    """One Raw update as a transport hands it over with a :class:`RawReader`: the rows
-    copied straight into the framebuffer (where ``recv_into`` would put them), the rest
-    parsed; read sizes as SocketTransport's. One client takes frame after frame: Raw keeps
-    no stream state. The framebuffer is settled at the end, as a reader of it would."""
-    view, pos, after_buffer = memoryview(data), 0, True
-    while pos < len(data):
-        target = reader.buffer(client, fb)
-        if target is None:
-            n = min(READ_AFTER_BUFFER if after_buffer else READ, len(data) - pos)
-            after_buffer = False
-            for ev in client.receive_data(bytes(view[pos : pos + n])):
-                fb.apply(ev)
-        else:
-            n = min(len(target), READ, len(data) - pos)
-            target[:n] = view[pos : pos + n]
-            after_buffer = True
-            for ev in reader.commit(client, fb, n)[1]:
-                fb.apply(ev)
-        pos += n
-    fb.settle()
+class TransportReads:
+    """Hands bytes to a buffered protocol (``get_buffer``, ``buffer_updated``,
+    ``data_received``) as SocketTransport does, with its read sizes: into the protocol's
+    buffer while it offers one, else parsed, the first read to parse after reads into the
+    buffer a small one. Which came last is kept from one :meth:`feed` to the next, as the
+    transport keeps it."""
+
+    def __init__(self, protocol) -> None:
+        self.protocol = protocol
+        self.after_buffer = False
+
+    def feed(self, data: bytes) -> None:
+        protocol, view, pos = self.protocol, memoryview(data), 0
+        while pos < len(data):
+            target = protocol.get_buffer()
+            if target is None:
+                n = min(READ_AFTER_BUFFER if self.after_buffer else READ, len(data) - pos)
+                self.after_buffer = False
+                protocol.data_received(bytes(view[pos : pos + n]))
+            else:
+                n = min(len(target), READ, len(data) - pos)
+                target[:n] = view[pos : pos + n]
+                self.after_buffer = True
+                protocol.buffer_updated(n)
+            pos += n
+
+
+class StraightIn:
+    """A client, a :class:`RawReader` and a framebuffer as a buffered protocol: Raw rows
+    go straight into the framebuffer, every event is applied as it comes."""
+
+    def __init__(self, client: RFBClient, fb: Framebuffer) -> None:
+        self.client, self.fb, self.reader = client, fb, RawReader()
+
+    def get_buffer(self) -> memoryview | None:
+        return self.reader.buffer(self.client, self.fb)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        for ev in self.reader.commit(self.client, self.fb, nbytes)[1]:
+            self.fb.apply(ev)
+
+    def data_received(self, data: bytes) -> None:
+        for ev in self.client.receive_data(data):
+            self.fb.apply(ev)
+
+
+def read_straight_in(data: bytes, reads: TransportReads) -> None:
+    """One Raw update fed through ``reads`` (over a :class:`StraightIn`); the framebuffer
+    is settled at the end, as a reader of it would. One client takes frame after frame:
+    Raw keeps no stream state."""
+    reads.feed(data)
+    reads.protocol.fb.settle()
 
 
 def run() -> list[tuple[str, float, float, float]]:
@@ -177,13 +208,8 @@ def run() -> list[tuple[str, float, float, float]]:
     raw = server.update(server.raw_rect(0, 0, desktop_image()))
     client = RFBClient(RFBOptions(auto_update=False))
     client.receive_data(handshake)
-    reader = RawReader()
-    rows.append(
-        (
-            "raw (desktop), read straight in",
-            _time(lambda: read_straight_in(raw, fb, client, reader)),
-        )
-    )
+    reads = TransportReads(StraightIn(client, fb))
+    rows.append(("raw (desktop), read straight in", _time(lambda: read_straight_in(raw, reads))))
     return [(n, t, 1 / t, FRAME_BYTES / t / 1e6) for n, t in rows]
 
 
