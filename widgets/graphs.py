@@ -50,12 +50,11 @@ def rate_unit(values: Iterable[float]) -> tuple[str, int]:
 class _Graph:
     """One plot with its title and an axis that starts at 0 and grows in 1-2-5 steps."""
 
-    def __init__(self, title: str, color: str, least: float) -> None:
+    def __init__(self, title: str, color: str, least: float, unit: str = "") -> None:
         self.title, self.least = title, least
         self.plot, self.curve = _plot(color, least)
         self.top = float(least)
-        self.unit = ""
-        self.set_title("")
+        self.set_title(unit)
 
     def set_title(self, unit: str) -> None:
         self.unit = unit
@@ -80,10 +79,8 @@ class ResourceGraphs(QWidget):
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
-        self.cpu = _Graph("CPU", "#2a6fb0", 100)
-        self.cpu.set_title("%")
-        self.memory = _Graph("Memory", "#2e9d4e", MEMORY_AXIS_MIB)
-        self.memory.set_title("MiB")
+        self.cpu = _Graph("CPU", "#2a6fb0", 100, "%")
+        self.memory = _Graph("Memory", "#2e9d4e", MEMORY_AXIS_MIB, "MiB")
         self.disk = _Graph("Disk", "#b0672a", RATE_AXIS)
         self.network = _Graph("Network", "#7a3fb0", RATE_AXIS)
         for i, graph in enumerate((self.cpu, self.memory, self.disk, self.network)):
@@ -91,8 +88,7 @@ class ResourceGraphs(QWidget):
 
     def update_from(self, stats: VMStats) -> None:
         self.cpu.curve.setData(list(stats.cpu_percent))
-        mem = [v / 1024 if not math.isnan(v) else math.nan for v in stats.memory_kib]
-        self.memory.show(mem, "MiB")
+        self.memory.show([kib / 1024 for kib in stats.memory_kib], "MiB")  # a gap stays NaN
         for graph, rates in ((self.disk, stats.disk_bps), (self.network, stats.net_bps)):
             unit, size = rate_unit(rates)
             graph.show([v / size for v in rates], unit)
