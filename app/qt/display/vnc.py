@@ -9,8 +9,8 @@ a lock around the framebuffer the widget paints from.
 Raw rectangles (what QEMU sends on a local socket) are read from the socket straight into
 the framebuffer, or through a scratch buffer when narrower than the screen
 (:mod:`app.core.rfb.direct`): no copy of the read, no parse, and a few lines of Python per
-read. A libvirt graphics socket hands over at
-most about 230 KB a read, so a 1080p frame takes some 36 of them.
+read. A libvirt graphics socket hands over at most about 212 KB a read (the socket's
+default send buffer), so a 1080p frame takes some 40 of them.
 
 The guest's resolution follows the view where the server can ask the guest
 (ExtendedDesktopSize's SetDesktopSize): QEMU hands the size to a display device that takes
