@@ -156,9 +156,10 @@ class UsbMenu(QMenu):
         path, _ = QFileDialog.getOpenFileName(
             self.parentWidget(), SHARE_IMAGE.rstrip("…"), folder, IMAGE_FILTER
         )
-        if path:
-            self.folders.used(Purpose.DISC_IMAGES, path)
-        if path and self._usb is not None:
+        if not path:
+            return
+        self.folders.used(Purpose.DISC_IMAGES, path)
+        if self._usb is not None:  # the session may have ended while the dialog was open
             self._usb.share_image(path)
 
     def _failed(self, err: NidoError) -> None:
